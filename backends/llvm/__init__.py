@@ -1,0 +1,134 @@
+"""The LLVM backend: vectorized CPU kernels through llvmlite.
+
+A kernel is compiled lazily for each input layout it is called with (contiguous, strided or
+broadcast scalar per input), cached in memory by structural hash and on disk as an object
+file, and run over row ranges split across the machine's cores for large inputs.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from exprc.program import Program
+
+from . import target as _target
+from .lower import lower
+
+name = "llvm"
+
+_KernelFn = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p)
+_FUNCS: dict[str, object] = {}          # cache key -> ctypes function
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+PARALLEL_MIN_ROWS = 1 << 16            # below this, threads cost more than they save
+
+
+def default_threads() -> int:
+    env = os.environ.get("EXPRC_NUM_THREADS")
+    if env:
+        return max(1, int(env))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        with _POOL_LOCK:
+            if _POOL is None:
+                _POOL = ThreadPoolExecutor(max_workers=max(2, default_threads()),
+                                           thread_name_prefix="exprc")
+    return _POOL
+
+
+def compiled_function(program: Program, layout: str, fastmath: bool):
+    """The native function for program and layout: from memory, from disk, or compiled now."""
+    key = _target.cache_key(program.digest(), layout, "fast" if fastmath else "strict")
+    fn = _FUNCS.get(key)
+    if fn is not None:
+        return fn
+    with _target.lock():
+        fn = _FUNCS.get(key)
+        if fn is not None:
+            return fn
+        symbol = "exprc_" + key[:32]
+        obj = _target.cache_read(key)
+        eng = _target.engine()
+        if obj is None:
+            text = lower(program, layout, _target.target(), fastmath, symbol)
+            obj = eng.compile_object(text)
+            _target.cache_write(key, obj)
+        addr = eng.load(symbol, obj)
+        fn = _KernelFn(addr)
+        _FUNCS[key] = fn
+        return fn
+
+
+def _layout_code(a: np.ndarray) -> tuple[str, int]:
+    if a.ndim == 0:
+        return "0", 0
+    if a.strides[0] == a.itemsize:
+        return "c", 1
+    return "s", a.strides[0] // a.itemsize
+
+
+class Executable:
+    def __init__(self, program: Program, fastmath: bool):
+        self.program = program
+        self.fastmath = fastmath
+
+    def run(self, inputs: list[np.ndarray], params: np.ndarray, outputs: list[np.ndarray],
+            threads: int | None = None) -> None:
+        """inputs: 1-D arrays of n rows or 0-d scalars, in the program's dtype; outputs: 1-D."""
+        n = outputs[0].shape[0] if outputs else 0
+        codes, slots = [], []
+        for a in inputs:
+            code, stride = _layout_code(a)
+            codes.append(code)
+            slots += [a.ctypes.data, stride]
+        slots.append(params.ctypes.data)
+        for o in outputs:
+            code, stride = _layout_code(o)
+            codes.append(code)
+            slots += [o.ctypes.data, stride]
+        fn = compiled_function(self.program, "".join(codes), self.fastmath)
+        arr = (ctypes.c_int64 * len(slots))(*slots)
+        t = default_threads() if threads is None else max(1, threads)
+        if t == 1 or n < PARALLEL_MIN_ROWS:
+            fn(0, n, arr)
+            return
+        w = _target.target().width(self.program.dtype)
+        chunk = -(-n // t)
+        chunk = -(-chunk // w) * w
+        futures = [_pool().submit(fn, s, min(s + chunk, n), arr) for s in range(0, n, chunk)]
+        for f in futures:
+            f.result()
+
+    def source(self, kind: str = "llvm") -> str:
+        """The kernel as LLVM IR ('llvm'), optimized IR ('llvm-opt') or assembly ('asm'),
+        for all-contiguous inputs and outputs."""
+        layout = "c" * (len(self.program.variables) + len(self.program.outputs))
+        text = lower(self.program, layout, _target.target(), self.fastmath, "exprc_kernel")
+        if kind == "llvm":
+            return text
+        if kind == "llvm-opt":
+            return _target.engine().optimized_ir(text)
+        if kind == "asm":
+            return _target.engine().assembly(text)
+        raise ValueError(f"unknown source kind {kind!r}: use llvm, llvm-opt or asm")
+
+    def warm(self, layout: str | None = None) -> None:
+        """Compile now (all-contiguous layout unless given) instead of on the first call."""
+        layout = layout or "c" * (len(self.program.variables) + len(self.program.outputs))
+        compiled_function(self.program, layout, self.fastmath)
+
+
+def build(program: Program, fastmath: bool = False) -> Executable:
+    return Executable(program, fastmath)

@@ -1,0 +1,198 @@
+"""The host target, the one JIT engine of the process, and the on-disk object cache.
+
+Why one engine: MCJIT engines are expensive and hold every kernel compiled so far, so the
+process keeps exactly one and adds each kernel to it as an object file. Objects are cached on
+disk (keyed by the program's structural hash and everything that shapes the machine code), so
+a new process loads a kernel without running LLVM at all.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+CODEGEN_VERSION = "7"   # bump when the generated code changes for the same program
+
+_LOCK = threading.RLock()
+_TARGET = None
+
+
+@dataclass(frozen=True)
+class Target:
+    triple: str
+    cpu: str
+    features: str
+    isa: str | None            # libmvec ISA letter: e (AVX-512), d (AVX2), b (SSE4), None
+    lanes: dict                # vector lanes per dtype
+    libmvec: frozenset         # vector math symbols available in this process
+    llvm_version: str
+
+    def width(self, dtype: str) -> int:
+        return self.lanes[dtype]
+
+    def fingerprint(self) -> str:
+        return "|".join([CODEGEN_VERSION, self.llvm_version, self.triple, self.cpu, self.features,
+                         self.isa or "-", str(len(self.libmvec))])
+
+
+def _libmvec_symbols(isa: str | None, lanes: dict) -> frozenset:
+    import llvmlite.binding as llvm
+    if isa is None:
+        return frozenset()
+    for lib in ("libmvec.so.1", "libmvec.so"):
+        try:
+            llvm.load_library_permanently(lib)
+            break
+        except RuntimeError:
+            continue
+    else:
+        return frozenset()
+    from exprc import ops
+    names = set()
+    for op in ops.REGISTRY.values():
+        if op.llvm and op.llvm[0] == "libm":
+            for dtype, suffix in (("float32", "f"), ("float64", "")):
+                sym = vector_name(isa, lanes[dtype], op.arity, op.llvm[1] + suffix)
+                if llvm.address_of_symbol(sym):
+                    names.add(sym)
+    return frozenset(names)
+
+
+def vector_name(isa: str, lanes: int, arity: int, scalar: str) -> str:
+    """The x86 vector-function ABI name, e.g. _ZGVeN16v_sinf (libmvec's naming)."""
+    return f"_ZGV{isa}N{lanes}{'v' * arity}_{scalar}"
+
+
+def target() -> Target:
+    global _TARGET
+    if _TARGET is None:
+        with _LOCK:
+            if _TARGET is None:
+                import llvmlite
+                import llvmlite.binding as llvm
+                llvm.initialize_native_target()
+                llvm.initialize_native_asmprinter()
+                triple = llvm.get_process_triple()
+                cpu = llvm.get_host_cpu_name()
+                feats = llvm.get_host_cpu_features()
+                features = feats.flatten()
+                has = {k for k, v in feats.items() if v}
+                if triple.startswith("x86_64") and "avx512f" in has:
+                    isa, lanes = "e", {"float32": 16, "float64": 8}
+                elif triple.startswith("x86_64") and "avx2" in has:
+                    isa, lanes = "d", {"float32": 8, "float64": 4}
+                elif triple.startswith("x86_64"):
+                    isa, lanes = "b", {"float32": 4, "float64": 2}
+                else:
+                    isa, lanes = None, {"float32": 4, "float64": 2}
+                version = ".".join(map(str, llvm.llvm_version_info)) + "/" + llvmlite.__version__
+                _TARGET = Target(triple, cpu, features, isa, lanes,
+                                 _libmvec_symbols(isa, lanes), version)
+    return _TARGET
+
+
+class Engine:
+    """The process's single MCJIT engine and target machine."""
+
+    def __init__(self):
+        import llvmlite.binding as llvm
+        t = target()
+        self.llvm = llvm
+        self.tm = llvm.Target.from_triple(t.triple).create_target_machine(
+            cpu=t.cpu, features=t.features, opt=3, reloc="default", codemodel="jitdefault")
+        self.ee = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.tm)
+        self.loaded: dict[str, int] = {}
+
+    def optimize(self, module, level: int = 2):
+        pto = self.llvm.create_pipeline_tuning_options(speed_level=level)
+        pb = self.llvm.create_pass_builder(self.tm, pto)
+        pb.getModulePassManager().run(module, pb)
+
+    def compile_object(self, ir_text: str) -> bytes:
+        """LLVM IR text to a relocatable object (verify, optimize, codegen)."""
+        mod = self.llvm.parse_assembly(ir_text)
+        mod.verify()
+        self.optimize(mod)
+        return self.tm.emit_object(mod)
+
+    def assembly(self, ir_text: str) -> str:
+        mod = self.llvm.parse_assembly(ir_text)
+        mod.verify()
+        self.optimize(mod)
+        return self.tm.emit_assembly(mod)
+
+    def optimized_ir(self, ir_text: str) -> str:
+        mod = self.llvm.parse_assembly(ir_text)
+        mod.verify()
+        self.optimize(mod)
+        return str(mod)
+
+    def load(self, symbol: str, obj: bytes) -> int:
+        """Add an object to the engine (once) and return symbol's address."""
+        with _LOCK:
+            if symbol not in self.loaded:
+                self.ee.add_object_file(self.llvm.ObjectFileRef.from_data(obj))
+                self.ee.finalize_object()
+                addr = self.ee.get_function_address(symbol)
+                if not addr:
+                    raise RuntimeError(f"symbol {symbol} not found in compiled object")
+                self.loaded[symbol] = addr
+            return self.loaded[symbol]
+
+
+_ENGINE: Engine | None = None
+
+
+def engine() -> Engine:
+    global _ENGINE
+    if _ENGINE is None:
+        with _LOCK:
+            if _ENGINE is None:
+                _ENGINE = Engine()
+    return _ENGINE
+
+
+def lock() -> threading.RLock:
+    return _LOCK
+
+
+# ------------------------------------------------------------------------- disk cache
+
+def cache_dir() -> Path | None:
+    """Where compiled objects live; EXPRC_CACHE=0 turns the disk cache off."""
+    if os.environ.get("EXPRC_CACHE", "1") in ("0", "off", "false", "no"):
+        return None
+    base = os.environ.get("EXPRC_CACHE_DIR")
+    if base:
+        return Path(base) / "llvm"
+    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(xdg) / "exprc" / "llvm"
+
+
+def cache_key(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join((target().fingerprint(),) + parts).encode()).hexdigest()
+
+
+def cache_read(key: str) -> bytes | None:
+    d = cache_dir()
+    if d is None:
+        return None
+    try:
+        return (d / f"{key}.o").read_bytes()
+    except OSError:
+        return None
+
+
+def cache_write(key: str, obj: bytes) -> None:
+    d = cache_dir()
+    if d is None:
+        return
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        tmp = d / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
+        tmp.write_bytes(obj)
+        os.replace(tmp, d / f"{key}.o")   # atomic: readers never see half a file
+    except OSError:
+        pass   # a read-only or full disk only costs the next process a recompile

@@ -1,0 +1,45 @@
+"""exprc: a compiler for mathematical expressions and a generator of fast numeric kernels.
+
+    >>> import exprc, numpy as np
+    >>> k = exprc.compile("sin(x) * y + $a", dtype="float32")
+    >>> k(np.float32([0.5]), np.float32([2.0]), a=1.0)
+"""
+from . import ir
+from .api import compile, evaluate, to_node
+from .errors import BindError, CompileError, ExprcError, ParseError, TypeMismatch
+from .ir import Node, apply, const, param, var
+from .kernel import Kernel
+from .parser import parse
+from .program import Program
+
+__version__ = "0.1.0"
+
+
+def from_sympy(expr, dtype="float64", parameters=()):
+    """A sympy expression as an exprc node."""
+    from .sympy_bridge import from_sympy as _f
+    return _f(expr, dtype=dtype, parameters=parameters)
+
+
+def to_sympy(node):
+    """An exprc node as a sympy expression."""
+    from .sympy_bridge import to_sympy as _t
+    return _t(node)
+
+
+def from_prefix(tokens, dtype="float64", parameters=()):
+    """Prefix tokens as emitted by transformer symbolic-regression models, as an exprc node."""
+    from .prefix import from_prefix as _p
+    return _p(tokens, dtype=dtype, parameters=parameters)
+
+
+def grad(expr, wrt=None):
+    """Partial derivatives of expr (reverse mode) as IR, one per name in wrt (default: every
+    variable, then every parameter)."""
+    from .diff import grad as _g
+    return _g(expr, wrt)
+
+
+__all__ = ["compile", "evaluate", "parse", "from_sympy", "to_sympy", "from_prefix", "grad",
+           "Kernel", "Node", "Program", "ir", "var", "param", "const", "apply", "to_node",
+           "ExprcError", "ParseError", "BindError", "CompileError", "TypeMismatch"]

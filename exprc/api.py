@@ -1,0 +1,103 @@
+"""The public Python API: compile, evaluate, and the conversions into IR."""
+from __future__ import annotations
+
+import sys
+import threading
+from collections import OrderedDict
+from typing import Sequence
+
+import numpy as np
+
+from . import ir
+from .dtypes import normalize_dtype
+from .errors import ExprcError
+from .kernel import Kernel
+from .parser import parse
+from .passes import optimize as run_passes
+from .program import Program
+
+ExprLike = "str | ir.Node | sympy.Basic"
+
+
+def to_node(expr, dtype="float64", parameters=()) -> ir.Node:
+    """Text, a node or a sympy expression, as an IR node of dtype."""
+    if isinstance(expr, ir.Node):
+        return ir.retype(expr, dtype) if expr.dtype != "bool" else expr
+    if isinstance(expr, str):
+        return parse(expr, dtype=dtype, parameters=parameters)
+    if type(expr).__module__.startswith("sympy"):
+        from .sympy_bridge import from_sympy
+        return from_sympy(expr, dtype=dtype, parameters=parameters)
+    if isinstance(expr, (int, float, np.floating, np.integer)):
+        return ir.const(expr, dtype)
+    raise ExprcError(f"cannot compile a {type(expr).__name__}; pass text, an exprc node or a sympy "
+                     "expression (prefix token lists go through exprc.from_prefix)")
+
+
+def compile(expr, dtype="float64", backend: str = "llvm", fastmath: bool = False, optimize: int = 2,
+            variables: Sequence[str] | None = None, parameters: Sequence[str] | None = None) -> Kernel:
+    """Compile an expression (or a tuple of them, for one kernel with several outputs).
+
+    dtype: "float32" or "float64" (also f32, f64, np.float32...). backend: "llvm" (vectorized
+    CPU code), "numpy" (the reference interpreter) or "triton". fastmath: allow rewrites and
+    LLVM flags that are not exact in IEEE arithmetic. optimize: 0, 1 or 2. variables: the
+    positional order of inputs (default: order of first appearance). parameters: names to
+    treat as runtime parameters (in addition to $names in text)."""
+    from .backends import get as get_backend
+    d = normalize_dtype(dtype)
+    many = isinstance(expr, (tuple, list))
+    exprs = list(expr) if many else [expr]
+    if many and not exprs:
+        raise ExprcError("nothing to compile")
+    pnames = tuple(parameters or ())
+    nodes = [to_node(e, d, pnames) for e in exprs]
+    all_params = pnames + tuple(p for p in ir.leaf_names(nodes, ir.PARAM) if p not in pnames)
+    program = Program.build(nodes, d, variables=variables, parameters=all_params)
+    program = program.with_outputs(run_passes(list(program.outputs), optimize, fastmath))
+    be = get_backend(backend)
+    executable = be.build(program, fastmath=fastmath)
+    return Kernel(program, backend, executable, fastmath, optimize, tuple(nodes) if many else nodes[0])
+
+
+_EVAL_CACHE: "OrderedDict[tuple, Kernel]" = OrderedDict()
+_EVAL_LOCK = threading.Lock()
+_EVAL_CACHE_SIZE = 256
+
+
+def evaluate(text: str, local_dict: dict | None = None, *, dtype=None, backend: str = "llvm",
+             fastmath: bool = False, out=None, **arrays):
+    """Evaluate text on arrays, like numexpr.evaluate: names not given as keywords (or in
+    local_dict) are looked up in the caller's local and global variables. The dtype is float32
+    when every input is float32, else float64, unless given. Kernels are cached by text."""
+    node = parse(text)
+    names = node.variables
+    scope = dict(local_dict or {})
+    scope.update(arrays)
+    missing = [n for n in names if n not in scope]
+    if missing:
+        frame = sys._getframe(1)
+        for n in missing:
+            if n in frame.f_locals:
+                scope[n] = frame.f_locals[n]
+            elif n in frame.f_globals:
+                scope[n] = frame.f_globals[n]
+    still = [n for n in names if n not in scope]
+    if still:
+        raise ExprcError(f"no value for {', '.join(still)}")
+    values = [scope[n] for n in names]
+    if dtype is None:
+        dts = {np.asarray(v).dtype for v in values}
+        dtype = "float32" if dts and dts <= {np.dtype(np.float32)} else "float64"
+    d = normalize_dtype(dtype)
+    key = (text, d, backend, fastmath, names)
+    with _EVAL_LOCK:
+        k = _EVAL_CACHE.get(key)
+        if k is not None:
+            _EVAL_CACHE.move_to_end(key)
+    if k is None:
+        k = compile(node, dtype=d, backend=backend, fastmath=fastmath, variables=names)
+        with _EVAL_LOCK:
+            _EVAL_CACHE[key] = k
+            while len(_EVAL_CACHE) > _EVAL_CACHE_SIZE:
+                _EVAL_CACHE.popitem(last=False)
+    return k(*values, out=out)

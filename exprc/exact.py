@@ -1,0 +1,92 @@
+"""Evaluate one op on constant values: exactly when possible, else in high precision, rounded once.
+
+Why: the language defines a constant subexpression as its exact real value rounded once to
+the dtype, so `-32/5 * 6.67430e-11**4 / 2.99792458e8**5` folds to the correctly rounded
+float32 of the true value instead of underflowing through float32 intermediates.
+
+Order of attempts: the op's exact rule on Fractions; else mpmath at 320 bits (irrational
+results); else, for specials (nan, inf, -0.0), domain errors and results beyond 2**+-20000,
+the op evaluated in IEEE arithmetic of the dtype, which is what the kernel would compute.
+A zero result takes the sign IEEE arithmetic gives it (floor(-0.5) is -0.0).
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+from . import ops
+from .dtypes import BOOL
+from .numbers import Value, from_mpf, in_exact_range, round_value, to_value
+
+PRECISION_BITS = 320
+
+_MP_SPECIAL = {
+    "exp2": lambda mp, x: mp.power(2, x),
+    "log2": lambda mp, x: mp.log(x, 2),
+}
+
+
+def _np_arg(v, dtype: str):
+    if isinstance(v, bool):
+        return np.bool_(v)
+    return round_value(v, dtype)
+
+
+def ieee_eval(op: ops.Op, values: list, dtype: str):
+    """The op computed as the kernel would: in IEEE arithmetic of dtype on rounded operands."""
+    float_dtype = dtype if dtype != BOOL else "float64"
+    args = [np.asarray(_np_arg(v, float_dtype)) for v in values]
+    with np.errstate(all="ignore"):
+        r = op.numpy(*args) if args else op.numpy()
+    r = np.asarray(r)
+    if r.dtype == np.bool_:
+        return bool(r)
+    return to_value(float(r))
+
+
+def _mp_eval(op: ops.Op, values: list[Fraction]):
+    import mpmath
+    with mpmath.workprec(PRECISION_BITS):
+        xs = [mpmath.mpf(v.numerator) / v.denominator for v in values]
+        fn = _MP_SPECIAL.get(op.mp)
+        try:
+            r = fn(mpmath, *xs) if fn else getattr(mpmath, op.mp)(*xs)
+        except (ValueError, ZeroDivisionError):
+            return None
+        if not isinstance(r, mpmath.mpf):   # complex: outside the real domain
+            return None
+        return from_mpf(r)
+
+
+def fold_values(op: ops.Op, values: list, dtype: str):
+    """The constant value op(values) denotes in a program of the given result dtype."""
+    if op.kind == ops.NULLARY:
+        import mpmath
+        with mpmath.workprec(PRECISION_BITS):
+            return from_mpf(+getattr(mpmath, op.mp))
+    if any(isinstance(v, float) for v in values):   # a special: IEEE semantics decide
+        return ieee_eval(op, values, dtype)
+    result = None
+    if op.exact is not None:
+        try:
+            result = op.exact(*values)
+        except (ZeroDivisionError, ValueError, OverflowError):
+            result = None
+    if result is None and op.mp is not None:
+        result = _mp_eval(op, values)
+    if result is None:
+        return ieee_eval(op, values, dtype)
+    if isinstance(result, bool):
+        return result
+    if isinstance(result, int):
+        result = Fraction(result)
+    if isinstance(result, Fraction):
+        if not in_exact_range(result):
+            return ieee_eval(op, values, dtype)
+        if result == 0:
+            ieee = ieee_eval(op, values, dtype)
+            if isinstance(ieee, float) and ieee == 0 and math.copysign(1.0, ieee) < 0:
+                return -0.0
+    return result

@@ -1,0 +1,381 @@
+"""The IR: one immutable, hash-consed node type (compare tinygrad's UOp).
+
+Why hash-consing: structurally equal subtrees are the same object, so common subexpressions
+are shared for free, equality is identity, and a DAG with a million nodes costs what its
+distinct nodes cost. The intern table holds nodes weakly, so evaluating a million distinct
+candidates in a loop does not grow the process.
+
+Leaves: variables (inputs, one value per row), parameters (named scalars passed at call time,
+so new constant values never need a recompile) and constants (exact values, see numbers.py).
+Every traversal here is iterative: expressions nested 100,000 deep are fine.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+import weakref
+from fractions import Fraction
+from typing import Iterable, Sequence
+
+from . import ops
+from .dtypes import BOOL, FLOAT_DTYPES, normalize_dtype
+from .errors import ExprcError, TypeMismatch
+from .numbers import Value, to_value, value_key
+
+VAR, PARAM, CONST = "var", "param", "const"
+LEAVES = (VAR, PARAM, CONST)
+
+
+class Node:
+    """One expression node. Build with var(), param(), const(), apply() or Python operators."""
+
+    __slots__ = ("op", "args", "dtype", "value", "size", "__weakref__")
+
+    op: str
+    args: tuple["Node", ...]
+    dtype: str
+    value: object   # name for var/param, exact Value or bool for const, None otherwise
+    size: int       # node count of the expression read as a tree (leaves included)
+
+    def __setattr__(self, key, value):  # immutable once built
+        raise AttributeError("exprc nodes are immutable")
+
+    def __reduce__(self):
+        return (_from_dag, (to_dag([self]),))
+
+    # --- conveniences for building IR from Python (never for comparisons: == stays identity) ---
+    def __add__(self, o): return apply("add", self, _lift(o, self))
+    def __radd__(self, o): return apply("add", _lift(o, self), self)
+    def __sub__(self, o): return apply("sub", self, _lift(o, self))
+    def __rsub__(self, o): return apply("sub", _lift(o, self), self)
+    def __mul__(self, o): return apply("mul", self, _lift(o, self))
+    def __rmul__(self, o): return apply("mul", _lift(o, self), self)
+    def __truediv__(self, o): return apply("div", self, _lift(o, self))
+    def __rtruediv__(self, o): return apply("div", _lift(o, self), self)
+    def __pow__(self, o): return apply("pow", self, _lift(o, self))
+    def __rpow__(self, o): return apply("pow", _lift(o, self), self)
+    def __neg__(self): return apply("neg", self)
+    def __pos__(self): return self
+
+    def __str__(self) -> str:
+        from .printer import to_text
+        return to_text(self)
+
+    def __repr__(self) -> str:
+        text = str(self) if self.size < 200 else f"<{self.size}-node expression>"
+        return f"exprc.Node({text!r}, dtype={self.dtype})"
+
+    # --- queries ---
+    @property
+    def is_leaf(self) -> bool:
+        return self.op in LEAVES
+
+    @property
+    def is_const(self) -> bool:
+        return self.op == CONST
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """Variable names in order of first appearance, reading the text left to right."""
+        return _leaf_names(self, VAR)
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        return _leaf_names(self, PARAM)
+
+    def to_sympy(self):
+        from .sympy_bridge import to_sympy
+        return to_sympy(self)
+
+    def astype(self, dtype) -> "Node":
+        return retype(self, dtype)
+
+    def digest(self) -> str:
+        """A stable structural hash (same in every process), for caches."""
+        return dag_digest([self])
+
+
+_TABLE: "weakref.WeakValueDictionary[tuple, Node]" = weakref.WeakValueDictionary()
+_LOCK = threading.Lock()
+
+
+def _intern(op: str, args: tuple, dtype: str, value, vkey) -> Node:
+    key = (op, dtype, vkey, tuple(map(id, args)))
+    with _LOCK:
+        node = _TABLE.get(key)
+        if node is None:
+            node = object.__new__(Node)
+            set_ = object.__setattr__
+            set_(node, "op", op)
+            set_(node, "args", args)
+            set_(node, "dtype", dtype)
+            set_(node, "value", value)
+            set_(node, "size", 1 + sum(a.size for a in args))
+            _TABLE[key] = node
+    return node
+
+
+def interned_count() -> int:
+    """How many distinct nodes are alive (for memory tests)."""
+    return len(_TABLE)
+
+
+def _float_dtype(dtype) -> str:
+    d = normalize_dtype(dtype)
+    if d not in FLOAT_DTYPES:
+        raise TypeMismatch(f"a {d} leaf must be float32 or float64")
+    return d
+
+
+def var(name: str, dtype="float64") -> Node:
+    return _intern(VAR, (), _float_dtype(dtype), name, name)
+
+
+def param(name: str, dtype="float64") -> Node:
+    return _intern(PARAM, (), _float_dtype(dtype), name, name)
+
+
+def const(value, dtype="float64") -> Node:
+    """A constant of exact value (int, float, Fraction, decimal text, mpf) or a bool."""
+    if isinstance(value, bool):
+        return _intern(CONST, (), BOOL, value, ("b", value))
+    v: Value = to_value(value)
+    d = _float_dtype(dtype)
+    return _intern(CONST, (), d, v, value_key(v))
+
+
+def true() -> Node:
+    return const(True)
+
+
+def _lift(x, like: Node) -> Node:
+    if isinstance(x, Node):
+        return x
+    return const(x, like.dtype if like.dtype != BOOL else "float64")
+
+
+def as_float(node: Node, dtype: str) -> Node:
+    """A bool used as a number is 1 or 0."""
+    if node.dtype == BOOL:
+        return apply("where", node, const(1, dtype), const(0, dtype))
+    return node
+
+
+def as_bool(node: Node) -> Node:
+    """A number used as a condition is true when nonzero (NaN counts as true, as in C)."""
+    if node.dtype == BOOL:
+        return node
+    return apply("ne", node, const(0, node.dtype))
+
+
+def _common_float(args: Sequence[Node], opname: str) -> str:
+    floats = {a.dtype for a in args if a.dtype != BOOL}
+    if len(floats) > 1:
+        raise TypeMismatch(f"{opname}: cannot combine {' and '.join(sorted(floats))} operands; "
+                           "retype the expression with astype() first")
+    return floats.pop() if floats else "float64"
+
+
+def apply(opname: str, *args: Node) -> Node:
+    """Build (or find) the node opname(args), checking arity and inferring the dtype."""
+    try:
+        op = ops.REGISTRY[opname]
+    except KeyError:
+        raise ExprcError(f"unknown op {opname!r}") from None
+    if len(args) != op.arity:
+        raise ExprcError(f"{opname} takes {op.arity} argument{'s' if op.arity != 1 else ''}, got {len(args)}")
+    for a in args:
+        if not isinstance(a, Node):
+            raise TypeError(f"{opname}: arguments must be exprc nodes, got {type(a).__name__}")
+    if op.kind == ops.ARITH:
+        d = _common_float(args, opname)
+        args = tuple(as_float(a, d) for a in args)
+        return _intern(opname, args, d, None, None)
+    if op.kind == ops.COMPARE:
+        d = _common_float(args, opname)
+        args = tuple(as_float(a, d) for a in args)
+        return _intern(opname, args, BOOL, None, None)
+    if op.kind == ops.SELECT:
+        cond, a, b = args
+        cond = as_bool(cond)
+        if a.dtype == BOOL and b.dtype == BOOL:
+            return _intern(opname, (cond, a, b), BOOL, None, None)
+        d = _common_float((a, b), opname)
+        return _intern(opname, (cond, as_float(a, d), as_float(b, d)), d, None, None)
+    raise ExprcError(f"{opname} is a named constant; use nullary({opname!r}, dtype)")
+
+
+def nullary(opname: str, dtype="float64") -> Node:
+    """A named constant such as pi, typed to dtype."""
+    op = ops.REGISTRY[opname]
+    if op.kind != ops.NULLARY:
+        raise ExprcError(f"{opname} is not a named constant")
+    return _intern(opname, (), _float_dtype(dtype), None, None)
+
+
+def rebuild(node: Node, args: Sequence[Node]) -> Node:
+    """The same op over new arguments (leaves and named constants are returned unchanged)."""
+    if not node.args:
+        return node
+    return apply(node.op, *args)
+
+
+# ---------------------------------------------------------------------------- traversal
+
+def topo(roots: Iterable[Node]) -> list[Node]:
+    """Every distinct node reachable from roots, each after its arguments (iterative DFS)."""
+    order: list[Node] = []
+    seen: set[int] = set()
+    for root in roots:
+        if id(root) in seen:
+            continue
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            stack.append((node, True))
+            for a in reversed(node.args):
+                if id(a) not in seen:
+                    stack.append((a, False))
+    return order
+
+
+def transform(roots: Sequence[Node], fn) -> list[Node]:
+    """Rebuild a DAG bottom-up: fn(node, new_args) returns the replacement of each node.
+
+    Each distinct node is visited once, arguments first, so fn sees already-transformed args."""
+    memo: dict[int, Node] = {}
+    for node in topo(roots):
+        new_args = tuple(memo[id(a)] for a in node.args)
+        memo[id(node)] = fn(node, new_args)
+    return [memo[id(r)] for r in roots]
+
+
+def map_leaves(roots: Sequence[Node], leaf_fn) -> list[Node]:
+    """Replace leaves by leaf_fn(leaf) (return the leaf to keep it) and rebuild above them."""
+    def step(node, new_args):
+        if node.op in LEAVES:
+            return leaf_fn(node)
+        if all(x is y for x, y in zip(new_args, node.args)):
+            return node
+        return rebuild(node, new_args)
+    return transform(roots, step)
+
+
+def _leaf_names(node: Node, kind: str) -> tuple[str, ...]:
+    names: list[str] = []
+    seen: set[str] = set()
+    # pre-order, left to right, so the order matches the text
+    stack = [node]
+    visited: set[int] = set()
+    while stack:
+        n = stack.pop()
+        if id(n) in visited:
+            continue
+        visited.add(id(n))
+        if n.op == kind and n.value not in seen:
+            seen.add(n.value)
+            names.append(n.value)
+        stack.extend(reversed(n.args))
+    return tuple(names)
+
+
+def leaf_names(roots: Sequence[Node], kind: str) -> tuple[str, ...]:
+    names: list[str] = []
+    for r in roots:
+        for n in _leaf_names(r, kind):
+            if n not in names:
+                names.append(n)
+    return tuple(names)
+
+
+def retype(node: Node, dtype) -> Node:
+    """The same expression computing in another float dtype (leaves retyped, ops rebuilt)."""
+    d = _float_dtype(dtype)
+    if node.dtype == d:
+        # a uniform tree is already right; check cheaply through its leaves
+        if all(n.dtype in (d, BOOL) for n in topo([node]) if not n.args):
+            return node
+    return retype_all([node], d)[0]
+
+
+def retype_all(roots: Sequence[Node], dtype) -> list[Node]:
+    d = _float_dtype(dtype)
+
+    def leaf(n: Node) -> Node:
+        if n.dtype == BOOL or n.dtype == d:
+            return n
+        if n.op == VAR:
+            return var(n.value, d)
+        if n.op == PARAM:
+            return param(n.value, d)
+        if n.op == CONST:
+            return _intern(CONST, (), d, n.value, value_key(n.value))
+        return nullary(n.op, d)
+
+    def step(n: Node, new_args):
+        if not n.args:
+            return leaf(n)
+        return rebuild(n, new_args)
+    return transform(roots, step)
+
+
+def substitute(roots: Sequence[Node], mapping: dict[str, Node], kind: str = VAR) -> list[Node]:
+    """Replace variables (or parameters) by name with other expressions."""
+    return map_leaves(roots, lambda n: mapping.get(n.value, n) if n.op == kind else n)
+
+
+# ------------------------------------------------------------------- serialization
+
+def to_dag(roots: Sequence[Node]) -> tuple:
+    """A flat, picklable, process-independent description: (nodes, root indices)."""
+    order = topo(roots)
+    index = {id(n): i for i, n in enumerate(order)}
+    rows = []
+    for n in order:
+        v = n.value
+        if isinstance(v, Fraction):
+            v = ("q", v.numerator, v.denominator)
+        rows.append((n.op, n.dtype, v, tuple(index[id(a)] for a in n.args)))
+    return tuple(rows), tuple(index[id(r)] for r in roots)
+
+
+def from_dag(dag: tuple) -> list[Node]:
+    rows, root_idx = dag
+    built: list[Node] = []
+    for op, dtype, v, arg_idx in rows:
+        args = tuple(built[i] for i in arg_idx)
+        if op == VAR:
+            n = var(v, dtype)
+        elif op == PARAM:
+            n = param(v, dtype)
+        elif op == CONST:
+            if isinstance(v, tuple):
+                v = Fraction(v[1], v[2])
+            n = const(v, dtype) if dtype != BOOL else const(bool(v))
+        elif not args and ops.REGISTRY[op].kind == ops.NULLARY:
+            n = nullary(op, dtype)
+        else:
+            n = apply(op, *args)
+        built.append(n)
+    return [built[i] for i in root_idx]
+
+
+def _from_dag(dag):
+    return from_dag(dag)[0]
+
+
+def dag_digest(roots: Sequence[Node], extra: str = "") -> str:
+    """sha256 of the DAG's canonical serialization (linear in distinct nodes, never exponential)."""
+    rows, root_idx = to_dag(roots)
+    h = hashlib.sha256(extra.encode())
+    for row in rows:
+        h.update(repr(row).encode())
+        h.update(b";")
+    h.update(repr(root_idx).encode())
+    return h.hexdigest()

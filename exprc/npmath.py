@@ -1,0 +1,143 @@
+"""Numpy implementations of the ops whose exact semantics numpy does not give directly.
+
+Why: the numpy backend is the oracle the compiled backends must match bit for bit, so every
+op it runs must round exactly as the language defines: fma rounds once, min/max follow
+IEEE 754-2019 minimum/maximum (NaN propagates, -0 < +0), sign keeps zeros and NaN.
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+from .dtypes import FORMATS
+from .numbers import round_fraction
+
+
+def minimum(a, b):
+    """IEEE 754-2019 minimum: NaN if either is NaN; -0.0 is less than +0.0."""
+    a, b = np.asarray(a), np.asarray(b)
+    return np.where(a == b, np.where(np.signbit(a), a, b), np.minimum(a, b))
+
+
+def maximum(a, b):
+    """IEEE 754-2019 maximum: NaN if either is NaN; +0.0 is greater than -0.0."""
+    a, b = np.asarray(a), np.asarray(b)
+    return np.where(a == b, np.where(np.signbit(a), b, a), np.maximum(a, b))
+
+
+def sign(x):
+    """-1, +1, or x itself for +-0 and NaN."""
+    x = np.asarray(x)
+    one = np.ones((), dtype=x.dtype)
+    return np.where(np.isnan(x) | (x == 0), x, np.copysign(one, x))
+
+
+def fma_scalar(a: float, b: float, c: float, fmt) -> float:
+    """a*b+c rounded once, for one element; handles every special case by IEEE rules."""
+    if math.isnan(a) or math.isnan(b) or math.isnan(c):
+        return math.nan
+    if math.isinf(a) or math.isinf(b):
+        if a == 0 or b == 0:
+            return math.nan
+        p = math.copysign(math.inf, a) * math.copysign(1.0, b)
+        if math.isinf(c) and c != p:
+            return math.nan
+        return p
+    if math.isinf(c):
+        return c
+    exact = Fraction(a) * Fraction(b) + Fraction(c)
+    if exact == 0:
+        product_negative = (math.copysign(1.0, a) * math.copysign(1.0, b)) < 0
+        both_negative = product_negative and math.copysign(1.0, c) < 0 and a * b == 0
+        return -0.0 if both_negative else 0.0
+    return round_fraction(exact, fmt)
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _round_to_odd_fix(s, err):
+    """Turn RN(a+b) into RO(a+b) given the exact error of the sum."""
+    bits = s.view(np.int64)
+    fix = (err != 0) & ((bits & 1) == 0) & np.isfinite(s)
+    if np.any(fix):
+        toward = np.where(err > 0, np.inf, -np.inf)
+        s = np.where(fix, np.nextafter(s, toward), s)
+    return s
+
+
+def _fma32(a, b, c):
+    # The product of two float32 is exact in float64; the sum rounded to odd in float64
+    # (53 >= 24 + 2 bits) then rounded to float32 is the correctly rounded fma.
+    a64, b64, c64 = (np.asarray(t, dtype=np.float64) for t in (a, b, c))
+    p = a64 * b64
+    s, err = _two_sum(p, c64)
+    with np.errstate(invalid="ignore"):
+        s = _round_to_odd_fix(np.asarray(s, dtype=np.float64), np.nan_to_num(err))
+    return s.astype(np.float32)
+
+
+def _split(a):
+    t = 134217729.0 * a
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+def _fma64(a, b, c):
+    # Boldo & Melquiond (2008): exact product, TwoSum, a sum rounded to odd, then one
+    # rounding to nearest. Elements near the edges of the exponent range, zeros and
+    # specials take the exact scalar path instead.
+    a, b, c = np.broadcast_arrays(*(np.asarray(t, dtype=np.float64) for t in (a, b, c)))
+    with np.errstate(all="ignore"):
+        ea, eb, ec = np.abs(a), np.abs(b), np.abs(c)
+        safe = ((ea >= 2.0 ** -400) & (ea <= 2.0 ** 400) & (eb >= 2.0 ** -400) & (eb <= 2.0 ** 400)
+                & ((ec == 0) | ((ec >= 2.0 ** -800) & (ec <= 2.0 ** 900))))
+        ph = a * b
+        ah, al = _split(a)
+        bh, bl = _split(b)
+        pl = ((ah * bh - ph) + ah * bl + al * bh) + al * bl
+        th, tl = _two_sum(c, ph)
+        v, verr = _two_sum(tl, pl)
+        v = _round_to_odd_fix(np.asarray(v, dtype=np.float64), np.nan_to_num(verr))
+        out = np.asarray(th + v, dtype=np.float64)
+    if not np.all(safe):
+        out = np.array(out, copy=True)
+        idx = np.nonzero(~safe)
+        fmt = FORMATS["float64"]
+        out[idx] = [fma_scalar(float(x), float(y), float(z), fmt)
+                    for x, y, z in zip(a[idx], b[idx], c[idx])]
+    return out
+
+
+def fma(a, b, c):
+    """a*b+c with a single rounding, in the dtype of the operands."""
+    dt = np.result_type(a, b, c)
+    if dt == np.float32:
+        return _fma32(a, b, c)
+    return _fma64(a, b, c)
+
+
+def _through_float64(fn):
+    """Apply a float64-only function and round once to the input dtype."""
+    def apply(x):
+        x = np.asarray(x)
+        return np.asarray(fn(x.astype(np.float64)), dtype=np.float64).astype(x.dtype)
+    return apply
+
+
+def _scipy_or_math(name: str):
+    try:
+        import scipy.special as sc
+        return _through_float64(getattr(sc, name))
+    except ImportError:  # pragma: no cover - scipy is in the test extra
+        f = np.frompyfunc(getattr(math, name), 1, 1)
+        return _through_float64(lambda x: f(x).astype(np.float64))
+
+
+erf = _scipy_or_math("erf")
+erfc = _scipy_or_math("erfc")

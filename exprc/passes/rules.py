@@ -1,0 +1,89 @@
+"""The algebraic rewrites exprc applies, as data. Each says whether it is exact in IEEE
+arithmetic (allowed in strict mode) or only valid under fast-math.
+
+Exact means: for every input, NaN and infinities and signed zeros included, both sides give
+the same value (NaN payloads aside). x*1 -> x is exact; x+0 -> x is not (-0 + 0 is +0);
+x-x -> 0 is not (inf - inf is NaN).
+"""
+from __future__ import annotations
+
+import math
+
+from .. import ir
+from ..dtypes import FORMATS
+from ..numbers import round_value
+from .rewrite import Rule
+
+
+def _reciprocal_is_exact(b) -> bool:
+    """True when 1/k is a normal power of two, so x/k == x*(1/k) for every x."""
+    k = b["k"]
+    if k.op != ir.CONST or isinstance(k.value, bool):
+        return False
+    v = float(round_value(k.value, k.dtype))
+    if v == 0 or not math.isfinite(v):
+        return False
+    m, e = math.frexp(abs(v))
+    if m != 0.5:
+        return False
+    inv_exp = -(e - 1)
+    fmt = FORMATS[k.dtype]
+    return fmt.emin <= inv_exp <= fmt.emax
+
+
+def _times_reciprocal(b, node):
+    k = b["k"]
+    return ir.apply("mul", b["x"], ir.const(1 / k.value, k.dtype))
+
+
+STRICT_RULES: tuple[Rule, ...] = (
+    Rule("x * 1", "x"),
+    Rule("x / 1", "x"),
+    Rule("x + -0.0", "x", why="x + (-0) is x for every x, +0 and -0 included"),
+    Rule("x - 0", "x"),
+    Rule("x * -1", "-x"),
+    Rule("x / -1", "-x"),
+    Rule("x / k", _times_reciprocal, guard=_reciprocal_is_exact,
+         why="division by a power of two is multiplication by its exact reciprocal"),
+    Rule("-(-x)", "x"),
+    Rule("x - (-y)", "x + y"),
+    Rule("x + (-y)", "x - y"),
+    Rule("(-x) * (-y)", "x * y"),
+    Rule("(-x) / (-y)", "x / y"),
+    Rule("abs(-x)", "abs(x)"),
+    Rule("abs(abs(x))", "abs(x)"),
+    Rule("x ** 1", "x"),
+    Rule("x ** 0", "1", why="pow(x, 0) is 1 for every x, NaN included"),
+    Rule("x ** 2", "x * x", why="both are the correctly rounded square"),
+    Rule("x ** -1", "1 / x", why="both are the correctly rounded reciprocal"),
+    Rule("min(x, x)", "x"),
+    Rule("max(x, x)", "x"),
+    Rule("where(c, x, x)", "x"),
+    Rule("where(0 < 1, x, y)", "x"),
+    Rule("where(1 < 0, x, y)", "y"),
+    Rule("fma(x, 1, y)", "x + y"),
+    Rule("fma(1, x, y)", "x + y"),
+    Rule("fma(x, y, -0.0)", "x * y"),
+    Rule("floor(floor(x))", "floor(x)"),
+    Rule("ceil(ceil(x))", "ceil(x)"),
+    Rule("trunc(trunc(x))", "trunc(x)"),
+    Rule("round(round(x))", "round(x)"),
+    Rule("sqrt(x) ** 2", "sqrt(x) * sqrt(x)"),
+)
+
+FAST_RULES: tuple[Rule, ...] = (
+    Rule("x + 0", "x", exact=False, why="wrong for x = -0"),
+    Rule("0 - x", "-x", exact=False, why="wrong for x = +0"),
+    Rule("x - x", "0", exact=False, why="wrong for inf and NaN"),
+    Rule("x * 0", "0", exact=False, why="wrong for inf, NaN and negative x"),
+    Rule("x / x", "1", exact=False, why="wrong for 0, inf and NaN"),
+    Rule("x ** 0.5", "sqrt(x)", exact=False, why="differs at -0 and -inf"),
+    Rule("x ** -0.5", "1 / sqrt(x)", exact=False, why="two roundings"),
+    Rule("exp(log(x))", "x", exact=False, why="wrong for x < 0 and rounds differently"),
+    Rule("log(exp(x))", "x", exact=False, why="wrong where exp overflows"),
+    Rule("sqrt(x * x)", "abs(x)", exact=False, why="wrong where x*x overflows"),
+    Rule("sqrt(x) * sqrt(x)", "x", exact=False, why="rounds differently; NaN for x < 0"),
+    Rule("x * x ** -1", "1", exact=False),
+    Rule("(x * y) / y", "x", exact=False),
+    Rule("(x + y) - y", "x", exact=False),
+)
