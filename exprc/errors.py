@@ -24,8 +24,9 @@ class ParseError(ExprcError, ValueError):
         msg = f"{self.reason}{where}"
         if self.expected:
             msg += "; expected " + ", ".join(self.expected)
-        if self.text and self.line:
-            src = self.text.splitlines()[self.line - 1] if self.text.splitlines() else ""
+        if self.line:
+            lines = self.text.split("\n")
+            src = lines[self.line - 1] if self.line <= len(lines) else ""
             if len(src) > 80:  # keep the caret readable on long lines
                 start = max(0, self.column - 40)
                 src, col = src[start:start + 80], self.column - start

@@ -7,7 +7,11 @@ float32 of the true value instead of underflowing through float32 intermediates.
 Order of attempts: the op's exact rule on Fractions; else mpmath at 320 bits (irrational
 results); else, for specials (nan, inf, -0.0), domain errors and results beyond 2**+-20000,
 the op evaluated in IEEE arithmetic of the dtype, which is what the kernel would compute.
-A zero result takes the sign IEEE arithmetic gives it (floor(-0.5) is -0.0).
+A zero result takes the sign IEEE arithmetic gives it (trunc(-0.5) is -0.0).
+
+The fold pass (passes/fold.py) evaluates constant subtrees with irrational steps twice, at
+320 and 704 bits: when the results round differently the finer one wins, and a result that
+shrinks with the precision (sin(pi) is about 1e-97 at 320 bits) is the exact zero it stands for.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ PRECISION_BITS = 320
 _MP_SPECIAL = {
     "exp2": lambda mp, x: mp.power(2, x),
     "log2": lambda mp, x: mp.log(x, 2),
+    "cbrt": lambda mp, x: mp.sign(x) * mp.cbrt(abs(x)),   # the real cube root
 }
 
 
@@ -46,9 +51,9 @@ def ieee_eval(op: ops.Op, values: list, dtype: str):
     return to_value(float(r))
 
 
-def _mp_eval(op: ops.Op, values: list[Fraction]):
+def _mp_eval(op: ops.Op, values: list[Fraction], prec: int):
     import mpmath
-    with mpmath.workprec(PRECISION_BITS):
+    with mpmath.workprec(prec):
         xs = [mpmath.mpf(v.numerator) / v.denominator for v in values]
         fn = _MP_SPECIAL.get(op.mp)
         try:
@@ -60,11 +65,12 @@ def _mp_eval(op: ops.Op, values: list[Fraction]):
         return from_mpf(r)
 
 
-def fold_values(op: ops.Op, values: list, dtype: str):
-    """The constant value op(values) denotes in a program of the given result dtype."""
+def fold_values(op: ops.Op, values: list, dtype: str, prec: int = PRECISION_BITS):
+    """The constant value op(values) denotes in a program of the given result dtype.
+    prec: the working precision in bits where the result is irrational."""
     if op.kind == ops.NULLARY:
         import mpmath
-        with mpmath.workprec(PRECISION_BITS):
+        with mpmath.workprec(prec):
             return from_mpf(+getattr(mpmath, op.mp))
     if any(isinstance(v, float) for v in values):   # a special: IEEE semantics decide
         return ieee_eval(op, values, dtype)
@@ -75,7 +81,7 @@ def fold_values(op: ops.Op, values: list, dtype: str):
         except (ZeroDivisionError, ValueError, OverflowError):
             result = None
     if result is None and op.mp is not None:
-        result = _mp_eval(op, values)
+        result = _mp_eval(op, values, prec)
     if result is None:
         return ieee_eval(op, values, dtype)
     if isinstance(result, bool):

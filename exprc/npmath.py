@@ -15,6 +15,15 @@ from .dtypes import FORMATS
 from .numbers import round_fraction
 
 
+def power(a, b):
+    """C pow. numpy's power special-cases scalar exponents (x**0.5 becomes sqrt, which differs
+    at -0 and -inf), so the exponent is broadcast to an array to get the libm semantics."""
+    a, b = np.asarray(a), np.asarray(b)
+    if b.ndim == 0:
+        b = np.full(a.shape if a.ndim else (), b, dtype=b.dtype)
+    return np.power(a, b)
+
+
 def minimum(a, b):
     """IEEE 754-2019 minimum: NaN if either is NaN; -0.0 is less than +0.0."""
     a, b = np.asarray(a), np.asarray(b)
@@ -25,6 +34,13 @@ def maximum(a, b):
     """IEEE 754-2019 maximum: NaN if either is NaN; +0.0 is greater than -0.0."""
     a, b = np.asarray(a), np.asarray(b)
     return np.where(a == b, np.where(np.signbit(a), b, a), np.maximum(a, b))
+
+
+def copysign(a, b):
+    """|a| with the sign of b; |a| when b is NaN. IEEE leaves the sign of a NaN produced by an
+    operation unspecified (x86 sets it, others clear it), so exprc does not let it leak."""
+    b = np.asarray(b)
+    return np.copysign(a, np.where(np.isnan(b), np.ones((), dtype=b.dtype), b))
 
 
 def sign(x):
@@ -93,6 +109,8 @@ def _fma64(a, b, c):
     # rounding to nearest. Elements near the edges of the exponent range, zeros and
     # specials take the exact scalar path instead.
     a, b, c = np.broadcast_arrays(*(np.asarray(t, dtype=np.float64) for t in (a, b, c)))
+    shape = a.shape
+    a, b, c = (np.atleast_1d(t) for t in (a, b, c))
     with np.errstate(all="ignore"):
         ea, eb, ec = np.abs(a), np.abs(b), np.abs(c)
         safe = ((ea >= 2.0 ** -400) & (ea <= 2.0 ** 400) & (eb >= 2.0 ** -400) & (eb <= 2.0 ** 400)
@@ -111,7 +129,7 @@ def _fma64(a, b, c):
         fmt = FORMATS["float64"]
         out[idx] = [fma_scalar(float(x), float(y), float(z), fmt)
                     for x, y, z in zip(a[idx], b[idx], c[idx])]
-    return out
+    return out.reshape(shape)
 
 
 def fma(a, b, c):

@@ -9,7 +9,8 @@ the arguments a, b, c, the incoming adjoint g and the node's own value y, so the
 Lowering specs are small tuples interpreted by each backend:
   llvm:   ("inst", "fadd") an IRBuilder instruction; ("intrinsic", "llvm.sqrt") an overloaded
           intrinsic; ("libm", "sin") a libm function (vectorized through libmvec when present);
-          ("fcmp", "<", ordered); ("select",). None: lower the `expand` template instead.
+          ("fcmp", "<", ordered); ("select",); ("copysign",) copysign with a NaN sign source
+          read as positive. None: lower the `expand` template instead.
   c:      a format string over {0} {1} {2} with {f} for the float suffix ("f" in float32).
   triton: a format string over {0} {1} {2}, or None to lower `expand`.
 """
@@ -145,7 +146,7 @@ _register(
     Op("neg", 1, ARITH, np.negative, 1, exact=operator.neg, sympy=lambda sp, a: -a,
        deriv=("-g",), llvm=("inst", "fneg"), c="(-{0})", triton="(-{0})", ieee_exact=True,
        aliases=("negative",), infix="-", prec=4),
-    Op("pow", 2, ARITH, np.power, 20, exact=_exact_pow, mp="power", sympy=lambda sp, a, b: a ** b,
+    Op("pow", 2, ARITH, npmath.power, 20, exact=_exact_pow, mp="power", sympy=lambda sp, a, b: a ** b,
        sympy_names=("Pow",), deriv=("g * b * a ** (b - 1)", "g * y * log(a)"), llvm=("libm", "pow"),
        c="pow{f}({0}, {1})", aliases=("power", "Pow"), infix="**", prec=5),
     Op("fma", 3, ARITH, npmath.fma, 1, exact=lambda a, b, c: a * b + c,
@@ -168,9 +169,10 @@ _register(
        c="exprc_maximum{f}({0}, {1})", triton="exprc_maximum({0}, {1})", ieee_exact=True,
        aliases=("Max", "fmax", "maximum", "amax"), commutative=True, variadic=True,
        doc="IEEE 754-2019 maximum: NaN propagates, +0 > -0"),
-    Op("copysign", 2, ARITH, np.copysign, 1, exact=_copysign, sympy=_spf("copysign"),
-       deriv=("g * sign(a) * sign(y)", None), llvm=("intrinsic", "llvm.copysign"),
-       c="copysign{f}({0}, {1})", ieee_exact=True),
+    Op("copysign", 2, ARITH, npmath.copysign, 1, exact=_copysign, sympy=_spf("copysign"),
+       deriv=("g * sign(a) * sign(y)", None), llvm=("copysign",),
+       c="copysign{f}({0}, isnan({1}) ? 1 : {1})", ieee_exact=True,
+       doc="|a| with the sign of b (positive when b is NaN: NaN signs are unspecified in IEEE)"),
     Op("sign", 1, ARITH, npmath.sign, 2, exact=_sign, sympy=_sp("sign"), deriv=None,
        expand="where(a != a, a, where(a == 0, a, copysign(1, a)))", c=None, ieee_exact=True,
        aliases=("sgn",), doc="-1 or +1; +-0 and NaN are returned unchanged"),

@@ -136,6 +136,12 @@ class _Emitter:
                 return self.scalarized(scalar, op.arity, args)
         elif kind == "fcmp":
             self.body.append(f"  {out} = fcmp {self.fast}{_CMP[(spec[1], spec[2])]} {v} {args[0]}, {args[1]}")
+        elif kind == "copysign":
+            isnan, src = self.tmp(), self.tmp()
+            self.body.append(f"  {isnan} = fcmp uno {v} {args[1]}, {args[1]}")
+            self.body.append(f"  {src} = select {self.vm} {isnan}, {v} {self.splat_const(_hex(1.0), self.s)}, {v} {args[1]}")
+            fn = self.intrinsic("llvm.copysign", 2)
+            self.body.append(f"  {out} = call {v} {fn}({v} {args[0]}, {v} {src})")
         elif kind == "select":
             ty = self.vtype(n.dtype)
             self.body.append(f"  {out} = select {self.vm} {args[0]}, {ty} {args[1]}, {ty} {args[2]}")
@@ -246,7 +252,7 @@ class _Emitter:
                 wide = self.tmp()
                 self.body.append(f"  {wide} = zext {self.vm} {val} to {vty}")
                 val, align = wide, 1
-                st, _ld, _g, sc = self.masked_ops("i8", vty)
+                _ld, st, _g, sc = self.masked_ops("i8", vty)
             else:
                 elem, vty, align, st, sc = s, v, self.size, store, scatter
             if out_layout[k] == "c":

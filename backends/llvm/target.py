@@ -7,13 +7,26 @@ a new process loads a kernel without running LLVM at all.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-CODEGEN_VERSION = "7"   # bump when the generated code changes for the same program
+@functools.lru_cache(maxsize=1)
+def _codegen_version() -> str:
+    """A hash of the sources that shape generated code, so an edited exprc never loads a
+    stale object from the disk cache."""
+    import importlib
+    h = hashlib.sha256()
+    for name in ("exprc.backends.llvm.lower", "exprc.ops", "exprc.program", "exprc.numbers"):
+        mod = importlib.import_module(name)
+        try:
+            h.update(Path(mod.__file__).read_bytes())
+        except OSError:  # pragma: no cover - frozen installs
+            h.update(getattr(mod, "__name__", "?").encode())
+    return h.hexdigest()[:16]
 
 _LOCK = threading.RLock()
 _TARGET = None
@@ -33,7 +46,7 @@ class Target:
         return self.lanes[dtype]
 
     def fingerprint(self) -> str:
-        return "|".join([CODEGEN_VERSION, self.llvm_version, self.triple, self.cpu, self.features,
+        return "|".join([_codegen_version(), self.llvm_version, self.triple, self.cpu, self.features,
                          self.isa or "-", str(len(self.libmvec))])
 
 

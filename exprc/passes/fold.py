@@ -4,6 +4,7 @@ This is part of the language's semantics (see exact.py), so it runs at every -O 
 """
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Sequence
 
 from .. import ir, ops
@@ -23,5 +24,37 @@ def fold_node(node: ir.Node, args: Sequence[ir.Node]) -> ir.Node:
     return ir.rebuild(node, args)
 
 
+FINE_BITS = 704
+
+
 def fold(roots: Sequence[ir.Node]) -> list[ir.Node]:
-    return ir.transform(list(roots), fold_node)
+    """Fold every constant subtree. Subtrees with irrational steps are evaluated both at the
+    default precision and at FINE_BITS: where the results round differently the finer one
+    wins, and a result that shrinks by far more than the precision gained (an exact zero such
+    as sin(pi), seen through approximations of pi) becomes an exact zero."""
+    coarse_of: dict[int, object] = {}   # const nodes made here from irrational steps
+    fine_of: dict[int, object] = {}
+
+    def step(node: ir.Node, args: Sequence[ir.Node]) -> ir.Node:
+        folded = fold_node(node, args)
+        if folded.op != ir.CONST or folded is node or node.op == ir.CONST:
+            return folded
+        op = ops.REGISTRY[node.op]
+        irrational = op.kind == ops.NULLARY or any(id(a) in fine_of for a in args) or op.mp is not None
+        if not irrational or isinstance(folded.value, bool) and op.kind != ops.COMPARE:
+            return folded
+        coarse = fold_values(op, [coarse_of.get(id(a), a.value) for a in args], node.dtype)
+        fine = fold_values(op, [fine_of.get(id(a), a.value) for a in args], node.dtype, FINE_BITS)
+        if isinstance(fine, bool) or fine == coarse:
+            chosen = fine
+        elif (isinstance(fine, Fraction) and isinstance(coarse, Fraction)
+              and (coarse == 0 or fine == 0 or abs(fine) * 2 ** 128 < abs(coarse))):
+            chosen = coarse = fine = Fraction(0)       # cancellation to an exact zero
+        else:
+            chosen = fine
+        result = ir.const(chosen) if isinstance(chosen, bool) else ir.const(chosen, node.dtype)
+        if not isinstance(chosen, bool):
+            coarse_of[id(result)], fine_of[id(result)] = coarse, fine
+        return result
+
+    return ir.transform(list(roots), step)

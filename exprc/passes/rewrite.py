@@ -52,7 +52,15 @@ def _const_matches(pat: ir.Node, node: ir.Node) -> bool:
     return _bits(ir.const(pat.value, node.dtype)) == _bits(node)
 
 
+def _is_condition_variable(pat: ir.Node) -> bool:
+    """A pattern variable written as a condition (where(c, ...)) parses as c != 0."""
+    return (pat.op == "ne" and pat.args[0].op == ir.VAR and pat.args[1].op == ir.CONST
+            and pat.args[1].value == 0)
+
+
 def match(pat: ir.Node, node: ir.Node, binding: Binding) -> Binding | None:
+    if node.dtype == BOOL and _is_condition_variable(pat):
+        pat = pat.args[0]      # it captures any boolean node
     if pat.op == ir.VAR:
         bound = binding.get(pat.value)
         if bound is None:

@@ -1,0 +1,131 @@
+"""Optimizing passes: every rewrite marked exact really is exact in IEEE arithmetic,
+checked on every combination of special values with the numpy oracle."""
+import itertools
+
+import numpy as np
+import pytest
+
+import exprc
+from exprc import ir, parse
+from exprc.passes import optimize, passes_for
+from exprc.passes.rewrite import instantiate
+from exprc.passes.rules import FAST_RULES, STRICT_RULES
+from exprc.program import Program
+from exprc.random_expr import special_values
+from exprc.backends import numpy_backend
+
+from conftest import same_bits
+
+
+def _eval(node, env, dtype):
+    prog = Program.build([node], dtype, variables=sorted(env))
+    shape = np.broadcast_shapes(*(np.shape(v) for v in env.values()))
+    return np.broadcast_to(numpy_backend.evaluate(prog, env, {})[0], shape).copy()
+
+
+@pytest.mark.parametrize("rule", STRICT_RULES, ids=lambda r: r.pattern)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_strict_rules_are_exact_on_special_values(rule, dtype):
+    pat, rep = rule.compiled()
+    names = sorted(set(pat.variables))
+    specials = special_values(dtype)
+    grids = np.meshgrid(*([specials] * len(names)))
+    env = {n: g.ravel() for n, g in zip(names, grids)}
+    binding = {n: ir.var(n, dtype) for n in names}
+    if "c" in names:   # a condition variable
+        binding["c"] = ir.apply("lt", ir.var("c", dtype), ir.const(1, dtype))
+    lhs = instantiate(pat, binding, dtype)
+    rhs = optimize(lhs, level=1)
+    assert rhs is not lhs or rule.guard is not None, f"{rule.pattern} did not fire"
+    if rule.guard is not None:   # x / k: try powers of two and non-powers
+        for k in (2.0, 0.25, 3.0, 2.0 ** -126):
+            l = ir.apply("div", ir.var("x", dtype), ir.const(k, dtype))
+            r = optimize(l, level=1)
+            assert same_bits(_eval(l, {"x": specials}, dtype), _eval(r, {"x": specials}, dtype)), k
+        return
+    got = _eval(rhs, env, dtype)
+    if all(exprc.ops.REGISTRY[n.op].ieee_exact for n in ir.topo([lhs]) if n.args):
+        assert same_bits(_eval(lhs, env, dtype), got)
+    else:
+        # pow is not correctly rounded in every libm; the exact folder defines the true value,
+        # and a rewrite to exact ops must give that value correctly rounded
+        assert same_bits(_exact_eval(lhs, env, dtype), got)
+
+
+def _exact_eval(node, env, dtype):
+    """Evaluate point by point, every op correctly rounded to dtype (the exact folder applied to
+    one op at a time): what the program means when the op itself is correctly rounded."""
+    from exprc.exact import fold_values
+    from exprc.numbers import round_value, to_value
+    names = sorted(env)
+    order = ir.topo([node])
+    out = []
+    for point in zip(*(env[n] for n in names)):
+        vals = {}
+        for n in order:
+            if n.op == ir.VAR:
+                vals[id(n)] = to_value(point[names.index(n.value)])
+            elif n.op == ir.CONST:
+                vals[id(n)] = n.value
+            else:
+                v = fold_values(exprc.ops.REGISTRY[n.op], [vals[id(a)] for a in n.args], n.dtype)
+                vals[id(n)] = v if isinstance(v, bool) else to_value(round_value(v, dtype))
+        out.append(round_value(vals[id(node)], dtype))
+    return np.array(out, dtype=dtype)
+
+
+@pytest.mark.parametrize("rule", FAST_RULES, ids=lambda r: r.pattern)
+def test_fast_rules_only_fire_under_fastmath(rule):
+    pat, rep = rule.compiled()
+    binding = {n: ir.var(n) for n in pat.variables}
+    lhs = instantiate(pat, binding, "float64")
+    target = optimize(instantiate(rep, binding, "float64"), level=2, fastmath=True)
+    assert optimize(lhs, level=2, fastmath=False) is not target
+    assert optimize(lhs, level=2, fastmath=True) is target
+
+
+def test_fast_rules_really_are_inexact():
+    """Each fast-math rule's stated counterexample exists (else it belongs in STRICT_RULES)."""
+    specials = special_values("float64")
+    for rule in FAST_RULES:
+        pat, _ = rule.compiled()
+        names = sorted(pat.variables)
+        grids = np.meshgrid(*([specials] * len(names)))
+        env = {n: g.ravel() for n, g in zip(names, grids)}
+        lhs = instantiate(pat, {n: ir.var(n) for n in names}, "float64")
+        rhs = optimize(lhs, level=2, fastmath=True)
+        assert not same_bits(_eval(lhs, env, "float64"), _eval(rhs, env, "float64")), rule.pattern
+
+
+def test_levels():
+    assert [n for n, _ in passes_for(0)] == ["fold"]
+    assert [n for n, _ in passes_for(1)] == ["fold", "identities"]
+    assert "integer_powers" in [n for n, _ in passes_for(2, fastmath=True)]
+    with pytest.raises(ValueError):
+        passes_for(3)
+
+
+def test_o0_still_folds_constants():
+    assert str(optimize(parse("x * (1 + 2)"), level=0)) == "x * 3"
+
+
+def test_strict_mode_keeps_inexact_forms():
+    for text in ["x + 0", "x - x", "x * 0", "x**3", "x**0.5", "exp(log(x))"]:
+        n = parse(text)
+        assert optimize(n, level=2) is n, text
+
+
+def test_integer_powers_under_fastmath():
+    assert str(optimize(parse("x**5"), level=2, fastmath=True)) == "x * (x * x * (x * x))"
+    assert str(optimize(parse("x**-3"), level=2, fastmath=True)) == "1 / (x * (x * x))"
+    assert str(optimize(parse("x**2"), level=2)) == "x * x"      # exact, so also strict
+
+
+def test_division_by_power_of_two_becomes_multiplication():
+    assert str(optimize(parse("x / 8"), level=1)) == "x * 0.125"
+    assert str(optimize(parse("x / 3"), level=1)) == "x / 3"
+
+
+def test_common_subexpressions_are_shared_without_a_pass():
+    prog = Program.build([parse("sin(x*y) + sin(x*y) * cos(x*y)")], "float32")
+    assert sum(1 for n in prog.schedule() if n.op == "mul") == 2   # x*y once, the product once
