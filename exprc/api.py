@@ -35,14 +35,18 @@ def to_node(expr, dtype="float64", parameters=()) -> ir.Node:
 
 
 def compile(expr, dtype="float64", backend: str = "llvm", fastmath: bool = False, optimize: int = 2,
-            variables: Sequence[str] | None = None, parameters: Sequence[str] | None = None) -> Kernel:
+            variables: Sequence[str] | None = None, parameters: Sequence[str] | None = None,
+            **backend_options) -> Kernel:
     """Compile an expression (or a tuple of them, for one kernel with several outputs).
 
     dtype: "float32" or "float64" (also f32, f64, np.float32...). backend: "llvm" (vectorized
     CPU code), "numpy" (the reference interpreter) or "triton". fastmath: allow rewrites and
     LLVM flags that are not exact in IEEE arithmetic. optimize: 0, 1 or 2. variables: the
-    positional order of inputs (default: order of first appearance). parameters: names to
-    treat as runtime parameters (in addition to $names in text)."""
+    positional order of inputs (default: order of first appearance in text; sorted names for
+    sympy input, whose term order is sympy's own). parameters: names to
+    treat as runtime parameters (in addition to $names in text). backend_options go to the
+    backend, e.g. mathlib="libm" for the LLVM backend to call the C library's elementary
+    functions instead of exprc's own."""
     from .backends import get as get_backend
     d = normalize_dtype(dtype)
     many = isinstance(expr, (tuple, list))
@@ -51,11 +55,17 @@ def compile(expr, dtype="float64", backend: str = "llvm", fastmath: bool = False
         raise ExprcError("nothing to compile")
     pnames = tuple(parameters or ())
     nodes = [to_node(e, d, pnames) for e in exprs]
+    if variables is None and any(type(e).__module__.startswith("sympy") for e in exprs):
+        # sympy reorders terms, so first appearance means little there: sort by name instead
+        variables = sorted(ir.leaf_names(nodes, ir.VAR))
     all_params = pnames + tuple(p for p in ir.leaf_names(nodes, ir.PARAM) if p not in pnames)
     program = Program.build(nodes, d, variables=variables, parameters=all_params)
     program = program.with_outputs(run_passes(list(program.outputs), optimize, fastmath))
     be = get_backend(backend)
-    executable = be.build(program, fastmath=fastmath)
+    try:
+        executable = be.build(program, fastmath=fastmath, **backend_options)
+    except TypeError as exc:
+        raise ExprcError(f"backend {backend!r} does not take {exc}") from None
     return Kernel(program, backend, executable, fastmath, optimize, tuple(nodes) if many else nodes[0])
 
 

@@ -23,6 +23,8 @@ def ops_table() -> str:
     rows = ["| op | args | also spelled | LLVM backend accuracy | notes |",
             "|---|---|---|---|---|"]
     for op in ops.REGISTRY.values():
+        if op.internal:
+            continue
         spell = ", ".join(a for a in op.aliases) or ""
         if op.infix:
             spell = (f"`{op.infix}`" + (", " + spell if spell else "")) if op.name != "pow" else "`**`, `^`, " + spell

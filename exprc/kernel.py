@@ -104,6 +104,10 @@ class Kernel:
         return arrays, pvec
 
     def __call__(self, *args, out=None, params=None, threads: int | None = None, **kwargs):
+        if not kwargs and params is None and out is None:
+            result = self._fast_call(args, threads)
+            if result is not None:
+                return result
         arrays, pvec = self._bind(args, kwargs, params)
         try:
             shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
@@ -132,6 +136,29 @@ class Kernel:
         if out is None and shape == ():
             results = [r[()] for r in results]
         return results[0] if len(results) == 1 else tuple(results)
+
+    _NO_PARAMS = np.empty(0)
+
+    def _fast_call(self, args, threads):
+        """The common case without the general binding: same-length 1-D contiguous arrays of
+        the kernel's dtype, no parameters, one output. None when the case does not apply."""
+        p = self.program
+        if p.parameters or len(args) != len(p.variables) or len(p.outputs) != 1 or not args:
+            return None
+        dt = np_dtype(self.dtype)
+        n = None
+        for a in args:
+            if (type(a) is not np.ndarray or a.dtype != dt or a.ndim != 1
+                    or not a.flags.c_contiguous or (n is not None and a.shape[0] != n)):
+                return None
+            n = a.shape[0]
+        out = np.empty(n, dtype=np_dtype(p.outputs[0].dtype))
+        if n:
+            if self.backend == "llvm":
+                self.executable.run(list(args), self._NO_PARAMS, [out], threads=threads)
+            else:
+                self.executable.run(list(args), self._NO_PARAMS, [out])
+        return out
 
     def _outputs(self, shape, out, inputs):
         """(arrays to return, arrays the backend writes); they differ when out= cannot be written

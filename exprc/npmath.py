@@ -43,6 +43,24 @@ def copysign(a, b):
     return np.copysign(a, np.where(np.isnan(b), np.ones((), dtype=b.dtype), b))
 
 
+def ldexp(x, n):
+    """x * 2**trunc(n) rounded once (subnormal results included); NaN when n is NaN."""
+    x = np.asarray(x)
+    n = np.asarray(n, dtype=np.float64)
+    k = np.where(np.isnan(n), 0, np.clip(np.trunc(n), -4000, 4000)).astype(np.int32)
+    r = np.ldexp(x, k).astype(x.dtype, copy=False)
+    return np.where(np.isnan(n), np.asarray(np.nan, dtype=x.dtype), r)
+
+
+def logb(x):
+    """The binary exponent floor(log2|x|) as a float: -inf at 0, +inf at +-inf, NaN at NaN."""
+    x = np.asarray(x)
+    _, e = np.frexp(x)
+    out = (e - 1).astype(x.dtype)
+    out = np.where(x == 0, -np.inf, out)
+    return np.where(np.isinf(x), np.inf, np.where(np.isnan(x), x, out)).astype(x.dtype, copy=False)
+
+
 def sign(x):
     """-1, +1, or x itself for +-0 and NaN."""
     x = np.asarray(x)

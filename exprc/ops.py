@@ -55,6 +55,7 @@ class Op:
     prec: int = 6                        # printing precedence (see printer.py)
     commutative: bool = False
     variadic: bool = False               # f(a, b, c) means f(f(a, b), c)
+    internal: bool = False               # produced by lowering only; not a function users write
     doc: str = ""
 
     @property
@@ -90,6 +91,21 @@ def _exact_pow(a: Fraction, b: Fraction):
     if b.denominator == 1 and abs(b.numerator) <= 256 and not (a == 0 and b < 0):
         return a ** int(b)
     return None
+
+
+def _ldexp(a: Fraction, b: Fraction):
+    k = math.trunc(b)
+    return a * Fraction(2) ** k if abs(k) <= 100_000 else None
+
+
+def _logb(a: Fraction):
+    if a == 0:
+        return None
+    n, d = abs(a.numerator), a.denominator
+    e = n.bit_length() - d.bit_length()
+    if (n << max(0, -e)) < (d << max(0, e)):
+        e -= 1
+    return Fraction(e)
 
 
 def _sign(a: Fraction) -> Fraction:
@@ -173,6 +189,12 @@ _register(
        deriv=("g * sign(a) * sign(y)", None), llvm=("copysign",),
        c="copysign{f}({0}, isnan({1}) ? 1 : {1})", ieee_exact=True,
        doc="|a| with the sign of b (positive when b is NaN: NaN signs are unspecified in IEEE)"),
+    Op("ldexp", 2, ARITH, npmath.ldexp, 2, exact=_ldexp, sympy=lambda sp, a, b: a * 2 ** b,
+       sympy_names=(), deriv=("g * 2 ** trunc(b)", None), llvm=("ldexp",),
+       c="(isnan({1}) ? NAN : ldexp{f}({0}, (int)fmax(fmin({1}, 1e9), -1e9)))", ieee_exact=True,
+       aliases=("scalbn", "scalb"), doc="a * 2**trunc(b) rounded once (NaN when b is NaN)"),
+    Op("logb", 1, ARITH, npmath.logb, 3, exact=_logb, sympy=_spf("logb"), deriv=None, llvm=("logb",),
+       c="logb{f}({0})", ieee_exact=True, doc="the binary exponent floor(log2|a|) as a float"),
     Op("sign", 1, ARITH, npmath.sign, 2, exact=_sign, sympy=_sp("sign"), deriv=None,
        expand="where(a != a, a, where(a == 0, a, copysign(1, a)))", c=None, ieee_exact=True,
        aliases=("sgn",), doc="-1 or +1; +-0 and NaN are returned unchanged"),
@@ -217,6 +239,10 @@ _register(
        deriv=(None, "where(a, g, 0)", "where(a, 0, g)"), llvm=("select",), c="({0} ? {1} : {2})",
        triton="tl.where({0}, {1}, {2})", ieee_exact=True, aliases=("select", "if_else", "ifelse"),
        doc="where(cond, a, b): a where cond holds, else b"),
+    Op("lazy_where", 3, SELECT, np.where, 1, exact=lambda c, a, b: a if c else b,
+       sympy=lambda sp, c, a, b: sp.Piecewise((a, c), (b, True)), deriv=(None, "where(a, g, 0)", "where(a, 0, g)"),
+       llvm=("lazy_select",), c="({0} ? {1} : {2})", triton="tl.where({0}, {1}, {2})", ieee_exact=True,
+       internal=True, doc="where(c, a, b) whose a is computed only for vectors where some lane needs it"),
     # ---- named constants ----
     Op("pi", 0, NULLARY, lambda: np.pi, 0, mp="pi", sympy=lambda sp: sp.pi, sympy_names=("Pi",),
        doc="3.14159..., folded in high precision"),
@@ -262,7 +288,7 @@ _register(
 # ops with an infix form work as calls too: add(x, y), multiply(x, y), less(x, y).
 FUNCTION_NAMES: dict[str, str] = {}
 for _op in REGISTRY.values():
-    if _op.kind != NULLARY:
+    if _op.kind != NULLARY and not _op.internal:
         FUNCTION_NAMES[_op.name] = _op.name
         for _alias in _op.aliases:
             FUNCTION_NAMES[_alias] = _op.name

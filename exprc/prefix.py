@@ -97,5 +97,12 @@ def from_prefix(tokens: Sequence[str], dtype="float64", parameters=()) -> ir.Nod
             continue
         raise ExprcError(f"token {pos}: unknown token {tok!r}" + suggest(tok, ops.FUNCTION_NAMES))
     if len(stack) != 1:
-        raise ExprcError(f"token sequence is not one expression: {len(stack)} operands left over")
+        hint = ""
+        for kind, tok, _pos in items:
+            if kind == "tok" and tok.isidentifier() and resolve_function(tok) is None:
+                hint = suggest(tok, ops.FUNCTION_NAMES)
+                if hint:
+                    hint = f"; is {tok!r} meant as a function{hint}"
+                    break
+        raise ExprcError(f"token sequence is not one expression: {len(stack)} operands left over{hint}")
     return stack[0]

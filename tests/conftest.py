@@ -84,3 +84,32 @@ def special_grid():
         z = np.resize(s[::-1], x.size)
         return x, y, z
     return make
+
+
+_LIBM_KERNELS: dict = {}
+
+
+def backend_functions(dtype: str, backend: str = "llvm", mathlib: str = "exprc") -> dict:
+    """The backend's own implementation of every libm op, as numpy-callables (for checking whole
+    programs bit for bit with the numpy backend even though libm implementations differ)."""
+    from exprc import ops
+
+    def make(opname, arity):
+        key = (opname, dtype, backend, mathlib)
+        if key not in _LIBM_KERNELS:
+            args = ", ".join("abc"[:arity])
+            opts = {"mathlib": mathlib} if backend == "llvm" else {}
+            _LIBM_KERNELS[key] = exprc.compile(f"{opname}({args})", dtype=dtype, backend=backend,
+                                               variables=list("abc"[:arity]), **opts)
+        k = _LIBM_KERNELS[key]
+        return lambda *xs: k(*[np.asarray(x, dtype=dtype) for x in xs])
+    return {op.name: make(op.name, op.arity) for op in ops.REGISTRY.values()
+            if op.llvm and op.llvm[0] == "libm"}
+
+
+def oracle_with(program, functions, *arrays, params=()):
+    from exprc.backends import numpy_backend
+    env = dict(zip(program.variables, arrays))
+    shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
+    outs = numpy_backend.evaluate(program, env, dict(zip(program.parameters, params)), functions)
+    return [np.broadcast_to(o, shape).copy() for o in outs]

@@ -7,6 +7,7 @@ file, and run over row ranges split across the machine's cores for large inputs.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,7 @@ _POOL_LOCK = threading.Lock()
 PARALLEL_MIN_ROWS = 1 << 16            # below this, threads cost more than they save
 
 
+@functools.lru_cache(maxsize=1)
 def default_threads() -> int:
     env = os.environ.get("EXPRC_NUM_THREADS")
     if env:
@@ -48,9 +50,9 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
-def compiled_function(program: Program, layout: str, fastmath: bool):
+def compiled_function(program: Program, layout: str, fastmath: bool, mathlib: str = "exprc"):
     """The native function for program and layout: from memory, from disk, or compiled now."""
-    key = _target.cache_key(program.digest(), layout, "fast" if fastmath else "strict")
+    key = _target.cache_key(program.digest(), layout, "fast" if fastmath else "strict", mathlib)
     fn = _FUNCS.get(key)
     if fn is not None:
         return fn
@@ -62,7 +64,7 @@ def compiled_function(program: Program, layout: str, fastmath: bool):
         obj = _target.cache_read(key)
         eng = _target.engine()
         if obj is None:
-            text = lower(program, layout, _target.target(), fastmath, symbol)
+            text = lower(program, layout, _target.target(), fastmath, symbol, mathlib)
             obj = eng.compile_object(text)
             _target.cache_write(key, obj)
         addr = eng.load(symbol, obj)
@@ -80,9 +82,21 @@ def _layout_code(a: np.ndarray) -> tuple[str, int]:
 
 
 class Executable:
-    def __init__(self, program: Program, fastmath: bool):
+    def __init__(self, program: Program, fastmath: bool, mathlib: str = "exprc"):
+        if mathlib not in ("exprc", "libm"):
+            from exprc.errors import ExprcError
+            raise ExprcError(f"mathlib must be 'exprc' or 'libm', not {mathlib!r}")
         self.program = program
         self.fastmath = fastmath
+        self.mathlib = mathlib
+        self._fns: dict[str, object] = {}    # layout -> native function, skips hashing per call
+        self._width = None
+
+    def function(self, layout: str):
+        fn = self._fns.get(layout)
+        if fn is None:
+            fn = self._fns[layout] = compiled_function(self.program, layout, self.fastmath, self.mathlib)
+        return fn
 
     def run(self, inputs: list[np.ndarray], params: np.ndarray, outputs: list[np.ndarray],
             threads: int | None = None) -> None:
@@ -93,21 +107,26 @@ class Executable:
             code, stride = _layout_code(a)
             codes.append(code)
             slots += [a.ctypes.data, stride]
-        slots.append(params.ctypes.data)
+        slots.append(params.ctypes.data if params.size else 0)
         for o in outputs:
             code, stride = _layout_code(o)
             codes.append(code)
             slots += [o.ctypes.data, stride]
-        fn = compiled_function(self.program, "".join(codes), self.fastmath)
+        fn = self.function("".join(codes))
         arr = (ctypes.c_int64 * len(slots))(*slots)
         t = default_threads() if threads is None else max(1, threads)
         if t == 1 or n < PARALLEL_MIN_ROWS:
             fn(0, n, arr)
             return
-        w = _target.target().width(self.program.dtype)
+        if self._width is None:
+            self._width = _target.target().width(self.program.dtype)
+        w = self._width
         chunk = -(-n // t)
         chunk = -(-chunk // w) * w
-        futures = [_pool().submit(fn, s, min(s + chunk, n), arr) for s in range(0, n, chunk)]
+        starts = list(range(0, n, chunk))
+        # the calling thread takes the last chunk itself: one hand-off fewer
+        futures = [_pool().submit(fn, s, min(s + chunk, n), arr) for s in starts[:-1]]
+        fn(starts[-1], n, arr)
         for f in futures:
             f.result()
 
@@ -115,7 +134,7 @@ class Executable:
         """The kernel as LLVM IR ('llvm'), optimized IR ('llvm-opt') or assembly ('asm'),
         for all-contiguous inputs and outputs."""
         layout = "c" * (len(self.program.variables) + len(self.program.outputs))
-        text = lower(self.program, layout, _target.target(), self.fastmath, "exprc_kernel")
+        text = lower(self.program, layout, _target.target(), self.fastmath, "exprc_kernel", self.mathlib)
         if kind == "llvm":
             return text
         if kind == "llvm-opt":
@@ -127,8 +146,10 @@ class Executable:
     def warm(self, layout: str | None = None) -> None:
         """Compile now (all-contiguous layout unless given) instead of on the first call."""
         layout = layout or "c" * (len(self.program.variables) + len(self.program.outputs))
-        compiled_function(self.program, layout, self.fastmath)
+        compiled_function(self.program, layout, self.fastmath, self.mathlib)
 
 
-def build(program: Program, fastmath: bool = False) -> Executable:
-    return Executable(program, fastmath)
+def build(program: Program, fastmath: bool = False, mathlib: str = "exprc") -> Executable:
+    """mathlib: "exprc" inlines exprc's own float32 exp/exp2/log/log2/sin/cos (vecmath.py),
+    "libm" calls the C library (vectorized through libmvec where the process has it)."""
+    return Executable(program, fastmath, mathlib)

@@ -50,6 +50,8 @@ class _Emitter:
         self.entry: list[str] = []
         self.body: list[str] = []
         self.counter = 0
+        self.block = "loop"          # the basic block being filled
+        self.lazy: dict[int, ir.Node] = {}   # nodes computed only inside a lazy_select branch
 
     # -- helpers
     def tmp(self) -> str:
@@ -142,12 +144,114 @@ class _Emitter:
             self.body.append(f"  {src} = select {self.vm} {isnan}, {v} {self.splat_const(_hex(1.0), self.s)}, {v} {args[1]}")
             fn = self.intrinsic("llvm.copysign", 2)
             self.body.append(f"  {out} = call {v} {fn}({v} {args[0]}, {v} {src})")
+        elif kind == "ldexp":
+            return self.ldexp(args[0], args[1])
+        elif kind == "logb":
+            return self.logb(args[0])
+        elif kind == "lazy_select":
+            return self.lazy_select(n, args)
         elif kind == "select":
             ty = self.vtype(n.dtype)
             self.body.append(f"  {out} = select {self.vm} {args[0]}, {ty} {args[1]}, {ty} {args[2]}")
         else:  # pragma: no cover - the registry only uses the kinds above
             raise NotImplementedError(kind)
         return out
+
+    def lazy_select(self, n: ir.Node, args: list[str]) -> str:
+        """select(c, a, b) where a is computed only when some lane of c is set: a branch
+        around the rarely needed (library) computation of a."""
+        cond, slow_node, fast = args[0], n.args[1], args[2]
+        k = self.counter = self.counter + 1
+        ty = self.vtype(n.dtype)
+        red = f"@llvm.vector.reduce.or.v{self.W}i1"
+        self.declare(red, f"declare i1 {red}({self.vm}) #0")
+        anyc, before = self.tmp(), self.block
+        self.body += [f"  {anyc} = call i1 {red}({self.vm} {cond})",
+                      f"  br i1 {anyc}, label %slow{k}, label %join{k}", f"slow{k}:"]
+        self.block = f"slow{k}"
+        slow = self.value_of(slow_node)
+        sel = self.tmp()
+        self.body += [f"  {sel} = select {self.vm} {cond}, {ty} {slow}, {ty} {fast}",
+                      f"  br label %join{k}", f"join{k}:"]
+        out = self.tmp()
+        self.body.append(f"  {out} = phi {ty} [ {fast}, %{before} ], [ {sel}, %{self.block} ]")
+        self.block = f"join{k}"
+        return out
+
+    def value_of(self, node: ir.Node) -> str:
+        """Lower a lazily computed node (its arguments are already available)."""
+        return self.lower_op(node, [self.values[id(a)] for a in node.args])
+
+    @property
+    def avx512(self) -> bool:
+        return self.t.isa == "e"
+
+    def x86_512(self, name: str, args: list[tuple[str, str]], ret: str | None = None) -> str:
+        """Call an AVX-512 intrinsic (only where the target has AVX-512 and W is 512 bits)."""
+        ret = ret or self.v
+        sig = ", ".join(t for t, _ in args)
+        self.declare("@" + name, f"declare {ret} @{name}({sig}) #0")
+        out = self.tmp()
+        self.body.append(f"  {out} = call {ret} @{name}({', '.join(f'{t} {v}' for t, v in args)})")
+        return out
+
+    def ldexp(self, x: str, n: str) -> str:
+        v, vm = self.v, self.vm
+        lim, neg = self.splat_const(_hex(2.0 ** 30), self.s), self.splat_const(_hex(-2.0 ** 30), self.s)
+        mx, mn = self.intrinsic("llvm.maximum", 2), self.intrinsic("llvm.minimum", 2)
+        trunc = self.intrinsic("llvm.trunc", 1)
+        t = [self.tmp() for _ in range(3)]
+        self.body += [f"  {t[0]} = call {v} {trunc}({v} {n})",          # NaN stays NaN
+                      f"  {t[1]} = call {v} {mx}({v} {t[0]}, {v} {neg})",
+                      f"  {t[2]} = call {v} {mn}({v} {t[1]}, {v} {lim})"]
+        if self.avx512:   # vscalefps: x * 2**floor(n) in one instruction, NaN count gives NaN
+            kind, mask = ("ps", "i16") if self.dtype == "float32" else ("pd", "i8")
+            return self.x86_512(f"llvm.x86.avx512.mask.scalef.{kind}.512",
+                                [(v, x), (v, t[2]), (v, x), (mask, "-1"), ("i32", "4")])
+        ivec = f"<{self.W} x i32>"
+        lname = f"@llvm.ldexp.v{self.W}{_MANGLE[self.dtype]}.v{self.W}i32"
+        self.declare(lname, f"declare {v} {lname}({v}, {ivec}) #0")
+        u = [self.tmp() for _ in range(5)]
+        nan = self.splat_const(_hex(float("nan")), self.s)
+        self.body += [f"  {u[0]} = fcmp uno {v} {n}, {n}",
+                      f"  {u[1]} = select {vm} {u[0]}, {v} {self.splat_const(_hex(0.0), self.s)}, {v} {t[2]}",
+                      f"  {u[2]} = fptosi {v} {u[1]} to {ivec}",
+                      f"  {u[3]} = call {v} {lname}({v} {x}, {ivec} {u[2]})",
+                      f"  {u[4]} = select {vm} {u[0]}, {v} {nan}, {v} {u[3]}"]
+        return u[4]
+
+    def logb(self, x: str) -> str:
+        """floor(log2|x|) from the exponent bits, subnormals scaled up first (vgetexpps on
+        AVX-512, which is exactly IEEE logb, specials included)."""
+        if self.avx512:
+            kind, mask = ("ps", "i16") if self.dtype == "float32" else ("pd", "i8")
+            return self.x86_512(f"llvm.x86.avx512.mask.getexp.{kind}.512",
+                                [(self.v, x), (self.v, x), (mask, "-1"), ("i32", "4")])
+        v, vm, W = self.v, self.vm, self.W
+        f32 = self.dtype == "float32"
+        ity, bits, bias, mant, scale = (("i32", 32, 127, 23, 24) if f32 else ("i64", 64, 1023, 52, 54))
+        ivec = f"<{W} x {ity}>"
+        tiny = _hex(2.0 ** (-126 if f32 else -1022))
+        splat = lambda val, elem=self.s: self.splat_const(val, elem)   # noqa: E731
+        fabs = self.intrinsic("llvm.fabs", 1)
+        t = [self.tmp() for _ in range(14)]
+        self.body += [
+            f"  {t[0]} = call {v} {fabs}({v} {x})",
+            f"  {t[1]} = fcmp olt {v} {t[0]}, {splat(tiny)}",
+            f"  {t[2]} = fmul {v} {x}, {splat(_hex(2.0 ** scale))}",
+            f"  {t[3]} = select {vm} {t[1]}, {v} {t[2]}, {v} {x}",
+            f"  {t[4]} = bitcast {v} {t[3]} to {ivec}",
+            f"  {t[5]} = lshr {ivec} {t[4]}, {splat(str(mant), ity)}",
+            f"  {t[6]} = and {ivec} {t[5]}, {splat(str(2 * bias + 1), ity)}",
+            f"  {t[7]} = select {vm} {t[1]}, {ivec} {splat(str(bias + scale), ity)}, {ivec} {splat(str(bias), ity)}",
+            f"  {t[8]} = sub {ivec} {t[6]}, {t[7]}",
+            f"  {t[9]} = sitofp {ivec} {t[8]} to {v}",
+            f"  {t[10]} = fcmp oeq {v} {x}, {splat(_hex(0.0))}",
+            f"  {t[11]} = select {vm} {t[10]}, {v} {splat(_hex(float('-inf')))}, {v} {t[9]}",
+            f"  {t[12]} = fcmp ueq {v} {t[0]}, {splat(_hex(float('inf')))}",     # inf or NaN
+            f"  {t[13]} = select {vm} {t[12]}, {v} {t[0]}, {v} {t[11]}",
+        ]
+        return t[13]
 
     def scalarized(self, scalar: str, arity: int, args: list[str]) -> str:
         s, v = self.s, self.v
@@ -196,6 +300,16 @@ class _Emitter:
                 stride_splats[k] = self.splat_value(self.entry, st, "i64")
 
         values: dict[int, str] = {}
+        self.values = values
+        users: dict[int, int] = {}
+        for n in p.schedule():
+            for a in set(map(id, n.args)):
+                users[a] = users.get(a, 0) + 1
+        for o in p.outputs:
+            users[id(o)] = users.get(id(o), 0) + 1
+        for n in p.schedule():
+            if n.op == "lazy_where" and n.args[1].args and users.get(id(n.args[1])) == 1:
+                self.lazy[id(n.args[1])] = n.args[1]
         var_index = {name: k for k, name in enumerate(p.variables)}
         param_index = {name: k for k, name in enumerate(p.parameters)}
         for n in p.schedule():
@@ -211,7 +325,7 @@ class _Emitter:
 
         # loop header: the active-lane mask of this block of W rows
         self.body += [
-            "  %i = phi i64 [ %start, %entry ], [ %i.next, %loop ]",
+            "  %i = phi i64 [ %start, %entry ], [ %i.next, %LATCH ]",
             "  %rem = sub i64 %end, %i",
             f"  %rem.min = call i64 @llvm.smin.i64(i64 %rem, i64 {W})",
             "  %rem32 = trunc i64 %rem.min to i32",
@@ -224,7 +338,7 @@ class _Emitter:
             self.body.append(f"  %lane_idx = add <{W} x i64> {i_splat}, {iota64}")
 
         for n in p.schedule():
-            if id(n) in values:
+            if id(n) in values or id(n) in self.lazy:
                 continue
             if n.op == ir.VAR:
                 k = var_index[n.value]
@@ -243,7 +357,7 @@ class _Emitter:
             elif not n.args:
                 raise ValueError(f"unfolded named constant {n.op}; run constant folding first")
             else:
-                values[id(n)] = self.lower_op(n, [values[id(a)] for a in n.args])
+                values[id(n)] = self.lower_op(n, [values.get(id(a)) for a in n.args])
 
         for k, o in enumerate(p.outputs):
             val = values[id(o)]
@@ -275,16 +389,21 @@ class _Emitter:
         lines += ["", f"define void @{self.symbol}(i64 %start, i64 %end, ptr %slots) #1 {{", "entry:"]
         lines += self.entry
         lines += ["  %go = icmp slt i64 %start, %end", "  br i1 %go, label %loop, label %exit", "loop:"]
-        lines += self.body
+        lines += [ln.replace("%LATCH", "%" + self.block) for ln in self.body]
         lines += ["exit:", "  ret void", "}", "",
                   "attributes #0 = { nounwind willreturn memory(none) }",
                   'attributes #1 = { nounwind "no-trapping-math"="true" }', ""]
         return "\n".join(lines)
 
 
-def lower(program: Program, layout: str, target: Target, fastmath: bool, symbol: str) -> str:
-    """LLVM IR text of the kernel for program specialized to layout."""
+def lower(program: Program, layout: str, target: Target, fastmath: bool, symbol: str,
+          mathlib: str = "exprc") -> str:
+    """LLVM IR text of the kernel for program specialized to layout. mathlib: "exprc" inlines
+    exprc's own elementary functions where it has them (vecmath.py), "libm" calls the library."""
     prog = program.expanded("llvm")
+    if mathlib == "exprc":
+        from exprc import vecmath
+        prog = prog.with_outputs(vecmath.expand(prog.outputs, prog.dtype))
     if len(layout) != len(prog.variables) + len(prog.outputs):
         raise ValueError("layout must give one code per input and per output")
     return _Emitter(prog, layout, target, fastmath, symbol).emit()

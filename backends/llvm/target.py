@@ -20,7 +20,8 @@ def _codegen_version() -> str:
     stale object from the disk cache."""
     import importlib
     h = hashlib.sha256()
-    for name in ("exprc.backends.llvm.lower", "exprc.ops", "exprc.program", "exprc.numbers"):
+    for name in ("exprc.backends.llvm.lower", "exprc.ops", "exprc.program", "exprc.numbers",
+                 "exprc.vecmath"):
         mod = importlib.import_module(name)
         try:
             h.update(Path(mod.__file__).read_bytes())

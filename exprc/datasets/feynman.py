@@ -688,3 +688,29 @@ FEYNMAN: tuple[FeynmanProblem, ...] = (
         Variable("beta", 0.0, _TWO_PI),
     )),
 )
+
+
+def sample(problem: FeynmanProblem, n: int, rng) -> dict:
+    """n rows of the problem's variables, drawn as SRSD draws them (see the header)."""
+    import numpy as np
+    cols = {}
+    for v in problem.variables:
+        if v.log:
+            if v.high < 0:          # negative-only magnitudes
+                mag = 10 ** rng.uniform(np.log10(-v.high), np.log10(-v.low), n)
+                cols[v.name] = -mag
+                continue
+            vals = 10 ** rng.uniform(np.log10(v.low), np.log10(v.high), n)
+        else:
+            vals = rng.uniform(v.low, v.high, n)
+        if v.negate_half:
+            vals = vals * rng.choice([-1.0, 1.0], n)
+        cols[v.name] = vals
+    return cols
+
+
+def by_name(name: str) -> FeynmanProblem:
+    for p in FEYNMAN:
+        if p.name == name:
+            return p
+    raise KeyError(name)
