@@ -10,6 +10,7 @@ from .errors import BindError, CompileError, ExprcError, ParseError, TypeMismatc
 from .ir import Node, apply, const, param, var
 from .kernel import Kernel
 from .parser import parse
+from .population import Population
 from .program import Program
 
 __version__ = "0.1.0"
@@ -41,5 +42,5 @@ def grad(expr, wrt=None):
 
 
 __all__ = ["compile", "evaluate", "parse", "from_sympy", "to_sympy", "from_prefix", "grad",
-           "Kernel", "Node", "Program", "ir", "var", "param", "const", "apply", "to_node",
+           "Kernel", "Node", "Program", "Population", "ir", "var", "param", "const", "apply", "to_node",
            "ExprcError", "ParseError", "BindError", "CompileError", "TypeMismatch"]

@@ -9,25 +9,58 @@ def _accuracy(op: ops.Op) -> str:
         return "folded exactly"
     if op.ieee_exact:
         return "exact (bit-identical)"
-    from .accuracy import stated_bound
+    from .accuracy import measured
     parts = []
     for dtype in ("float32", "float64"):
-        b = stated_bound(op.name, dtype)
-        if b is not None:
-            parts.append(f"{dtype[5:]}: {b:g}")
-    return "≤ ULP " + ", ".join(parts) if parts else "libm"
+        m = measured(op.name, dtype)
+        if m is None:
+            parts.append("?")
+        else:
+            parts.append(f"{m['stated']:g}" + ("" if m.get("exhaustive") else "*"))
+    return " / ".join(parts)
+
+
+def _implementation(op: ops.Op) -> str:
+    from . import vecmath
+    if op.llvm is None:
+        return "expanded"
+    if op.llvm[0] != "libm":
+        return "inline"
+    return "exprc inline (float32), libmvec" if vecmath.available(op.name, "float32") else "libmvec"
 
 
 def ops_table() -> str:
-    """A Markdown table of every op: name, arity, other spellings, accuracy of the LLVM backend."""
-    rows = ["| op | args | also spelled | LLVM backend accuracy | notes |",
-            "|---|---|---|---|---|"]
+    """A Markdown table of every op: spellings, LLVM implementation and accuracy, notes."""
+    rows = ["| op | args | also spelled | LLVM implementation | max ULP float32 / float64 | notes |",
+            "|---|---|---|---|---|---|"]
     for op in ops.REGISTRY.values():
         if op.internal:
             continue
-        spell = ", ".join(a for a in op.aliases) or ""
-        if op.infix:
-            spell = (f"`{op.infix}`" + (", " + spell if spell else "")) if op.name != "pow" else "`**`, `^`, " + spell
+        spell = ", ".join(op.aliases)
+        if op.name == "pow":
+            spell = "`**`, `^`, " + spell
+        elif op.infix:
+            spell = f"`{op.infix}`" + (", " + spell if spell else "")
         args = "0" if op.arity == 0 else (f"{op.arity}+" if op.variadic else str(op.arity))
-        rows.append(f"| {op.name} | {args} | {spell} | {_accuracy(op)} | {op.doc} |")
+        notes = op.doc.replace("|", "\\|")
+        rows.append(f"| {op.name} | {args} | {spell} | {_implementation(op)} | {_accuracy(op)} | {notes} |")
     return "\n".join(rows)
+
+
+def replace_section(text: str, name: str, body: str) -> str:
+    """Replace what stands between <!-- name --> and <!-- /name --> in text."""
+    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    i, j = text.index(start) + len(start), text.index(end)
+    return text[:i] + "\n" + body.strip() + "\n" + text[j:]
+
+
+def section(text: str, name: str) -> str:
+    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    return text[text.index(start) + len(start):text.index(end)].strip()
+
+
+if __name__ == "__main__":   # python -m exprc.docs README.md: refresh the generated op table
+    import sys
+    from pathlib import Path
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
+    path.write_text(replace_section(path.read_text(), "ops-table", ops_table()))

@@ -76,15 +76,19 @@ class Program:
         definition in terms of other ops (Op.expand)."""
         key = "expanded:" + lowering
         if key not in self._cache:
-            from .parser import parse
-
-            def step(node: ir.Node, args):
-                n = ir.rebuild(node, args)
-                op = ops.REGISTRY.get(n.op)
-                if op is None or getattr(op, lowering) is not None or op.expand is None:
-                    return n
-                template = parse(op.expand)
-                binding = dict(zip("abc", n.args))
-                return instantiate(template, binding, n.dtype if n.dtype != BOOL else "float64")
-            self._cache[key] = self.with_outputs(ir.transform(list(self.outputs), step))
+            self._cache[key] = self.with_outputs(expand_for(self.outputs, lowering))
         return self._cache[key]
+
+
+def expand_for(roots, lowering: str) -> list[ir.Node]:
+    """roots with every op whose `lowering` spec is None replaced by its Op.expand definition."""
+    from .parser import parse
+
+    def step(node: ir.Node, args):
+        n = ir.rebuild(node, args)
+        op = ops.REGISTRY.get(n.op)
+        if op is None or getattr(op, lowering) is not None or op.expand is None:
+            return n
+        binding = dict(zip("abc", n.args))
+        return instantiate(parse(op.expand), binding, n.dtype if n.dtype != BOOL else "float64")
+    return ir.transform(list(roots), step)

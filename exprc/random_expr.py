@@ -31,6 +31,7 @@ class TreeSpec:
     const_prob: float = 0.2
     param_prob: float = 0.0
     dtype: str = "float32"
+    constant_subtrees: bool = True   # False: no op has only constant arguments (as after simplification)
 
 
 def random_tree(rng: np.random.Generator, size: int, spec: TreeSpec) -> ir.Node:
@@ -55,9 +56,15 @@ def random_tree(rng: np.random.Generator, size: int, spec: TreeSpec) -> ir.Node:
             cmp = str(rng.choice(COMPARE_OPS))
             return ir.apply("where", ir.apply(cmp, leaf(), leaf()), a, b)
         if op.arity == 1:
-            return ir.apply(opname, grow(budget - 1))
-        parts = rng.multinomial(budget - 1 - op.arity, [1.0 / op.arity] * op.arity) + 1
-        return ir.apply(opname, *[grow(int(p)) for p in parts])
+            arg = grow(budget - 1)
+            if not spec.constant_subtrees and arg.flags & ir.CONSTANT_ONLY:
+                arg = ir.var(str(rng.choice(list(spec.variables))), spec.dtype)
+            return ir.apply(opname, arg)
+        parts = rng.multinomial(max(0, budget - 1 - op.arity), [1.0 / op.arity] * op.arity) + 1
+        args = [grow(int(p)) for p in parts]
+        if not spec.constant_subtrees and all(a.flags & ir.CONSTANT_ONLY for a in args):
+            args[-1] = ir.var(str(rng.choice(list(spec.variables))), spec.dtype)
+        return ir.apply(opname, *args)
 
     return grow(max(1, int(size)))
 

@@ -50,9 +50,11 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
-def compiled_function(program: Program, layout: str, fastmath: bool, mathlib: str = "exprc"):
-    """The native function for program and layout: from memory, from disk, or compiled now."""
-    key = _target.cache_key(program.digest(), layout, "fast" if fastmath else "strict", mathlib)
+def compiled_function(program: Program, layout: str, fastmath: bool, mathlib: str = "exprc",
+                      loss: str | None = None):
+    """The native function for program and layout: from memory, from disk, or compiled now.
+    loss: compile the loss kernel of output 0 against y instead (see lower.KernelEmitter)."""
+    key = _target.cache_key(program.digest(), layout, "fast" if fastmath else "strict", mathlib, loss or "")
     fn = _FUNCS.get(key)
     if fn is not None:
         return fn
@@ -64,7 +66,7 @@ def compiled_function(program: Program, layout: str, fastmath: bool, mathlib: st
         obj = _target.cache_read(key)
         eng = _target.engine()
         if obj is None:
-            text = lower(program, layout, _target.target(), fastmath, symbol, mathlib)
+            text = lower(program, layout, _target.target(), fastmath, symbol, mathlib, loss)
             obj = eng.compile_object(text)
             _target.cache_write(key, obj)
         addr = eng.load(symbol, obj)

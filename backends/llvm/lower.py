@@ -33,14 +33,15 @@ def _hex(x: float) -> str:
     return "0x%016X" % struct.unpack("<Q", struct.pack("<d", float(x)))[0]
 
 
-class _Emitter:
-    def __init__(self, program: Program, layout: str, target: Target, fastmath: bool, symbol: str):
-        self.p = program
-        self.layout = layout
+class Emitter:
+    """Builds LLVM IR text for vector code over W lanes of one dtype: op lowering, constants,
+    masked memory access. KernelEmitter wraps it in the row loop; the population interpreter
+    (interpreter.py) reuses it for its opcode bodies."""
+
+    def __init__(self, dtype: str, target: Target, fastmath: bool):
         self.t = target
         self.fast = "fast " if fastmath else ""
-        self.symbol = symbol
-        self.dtype = program.dtype
+        self.dtype = dtype
         self.W = target.width(self.dtype)
         self.s = _SCALAR[self.dtype]
         self.v = f"<{self.W} x {self.s}>"
@@ -52,6 +53,7 @@ class _Emitter:
         self.counter = 0
         self.block = "loop"          # the basic block being filled
         self.lazy: dict[int, ir.Node] = {}   # nodes computed only inside a lazy_select branch
+        self.values: dict[int, str] = {}
 
     # -- helpers
     def tmp(self) -> str:
@@ -274,7 +276,46 @@ class _Emitter:
             return self.splat_const("true" if n.value else "false", "i1")
         return self.splat_const(_hex(round_value(n.value, n.dtype)), self.s)
 
-    # -- the kernel
+    def compute(self, outputs, leaf_value) -> dict[int, str]:
+        """Lower the DAG of outputs into self.body; leaf_value(node) gives the SSA value of a
+        variable or parameter (constants are inlined). Returns node id -> SSA value."""
+        order = ir.topo(list(outputs))
+        users: dict[int, int] = {}
+        for n in order:
+            for a in set(map(id, n.args)):
+                users[a] = users.get(a, 0) + 1
+        for o in outputs:
+            users[id(o)] = users.get(id(o), 0) + 1
+        for n in order:
+            if n.op == "lazy_where" and n.args[1].args and users.get(id(n.args[1])) == 1:
+                self.lazy[id(n.args[1])] = n.args[1]
+        values = self.values
+        for n in order:
+            if id(n) in values or id(n) in self.lazy:
+                continue
+            if n.op in (ir.VAR, ir.PARAM):
+                values[id(n)] = leaf_value(n)
+            elif n.op == ir.CONST:
+                values[id(n)] = self.constant(n)
+            elif not n.args:
+                raise ValueError(f"unfolded named constant {n.op}; run constant folding first")
+            else:
+                values[id(n)] = self.lower_op(n, [values.get(id(a)) for a in n.args])
+        return values
+
+
+
+class KernelEmitter(Emitter):
+    """The row-loop kernel of one Program specialized to one input/output layout."""
+
+    def __init__(self, program: Program, layout: str, target: Target, fastmath: bool, symbol: str,
+                 loss: str | None = None):
+        super().__init__(program.dtype, target, fastmath)
+        self.p = program
+        self.layout = layout
+        self.symbol = symbol
+        self.loss = loss     # None: store outputs; "mse"|"mae"|"max": accumulate output 0 vs y
+
     def emit(self) -> str:
         p, W, s, v = self.p, self.W, self.s, self.v
         nin = len(p.variables)
@@ -291,6 +332,9 @@ class _Emitter:
             strides.append(self.slot(2 * k + 1, False) if code == "s" else None)
         params_ptr = self.slot(2 * nin, True)
         out_bases, out_strides = [], []
+        if self.loss:      # slots after params: y (contiguous), then W float64 lane accumulators
+            out_layout = ""
+            y_ptr, acc_ptr = self.slot(2 * nin + 1, True), self.slot(2 * nin + 2, True)
         for k, code in enumerate(out_layout):
             out_bases.append(self.slot(2 * nin + 1 + 2 * k, True))
             out_strides.append(self.slot(2 * nin + 2 + 2 * k, False) if code == "s" else None)
@@ -299,17 +343,7 @@ class _Emitter:
             if st is not None:
                 stride_splats[k] = self.splat_value(self.entry, st, "i64")
 
-        values: dict[int, str] = {}
-        self.values = values
-        users: dict[int, int] = {}
-        for n in p.schedule():
-            for a in set(map(id, n.args)):
-                users[a] = users.get(a, 0) + 1
-        for o in p.outputs:
-            users[id(o)] = users.get(id(o), 0) + 1
-        for n in p.schedule():
-            if n.op == "lazy_where" and n.args[1].args and users.get(id(n.args[1])) == 1:
-                self.lazy[id(n.args[1])] = n.args[1]
+        values = self.values
         var_index = {name: k for k, name in enumerate(p.variables)}
         param_index = {name: k for k, name in enumerate(p.parameters)}
         for n in p.schedule():
@@ -337,29 +371,24 @@ class _Emitter:
             i_splat = self.splat_value(self.body, "%i", "i64")
             self.body.append(f"  %lane_idx = add <{W} x i64> {i_splat}, {iota64}")
 
-        for n in p.schedule():
-            if id(n) in values or id(n) in self.lazy:
-                continue
-            if n.op == ir.VAR:
-                k = var_index[n.value]
-                out = self.tmp()
-                if in_layout[k] == "c":
-                    ptr = self.tmp()
-                    self.body.append(f"  {ptr} = getelementptr {s}, ptr {bases[k]}, i64 %i")
-                    self.body.append(f"  {out} = call {v} {load}(ptr {ptr}, i32 {self.size}, {self.vm} %mask, {v} {ones})")
-                else:
-                    ptrs = self.strided_ptrs(bases[k], stride_splats[k], s)
-                    self.body.append(f"  {out} = call {v} {gather}(<{W} x ptr> {ptrs}, i32 {self.size}, "
-                                     f"{self.vm} %mask, {v} {ones})")
-                values[id(n)] = out
-            elif n.op == ir.CONST:
-                values[id(n)] = self.constant(n)
-            elif not n.args:
-                raise ValueError(f"unfolded named constant {n.op}; run constant folding first")
+        def load_var(n: ir.Node) -> str:
+            k = var_index[n.value]
+            out = self.tmp()
+            if in_layout[k] == "c":
+                ptr = self.tmp()
+                self.body.append(f"  {ptr} = getelementptr {s}, ptr {bases[k]}, i64 %i")
+                self.body.append(f"  {out} = call {v} {load}(ptr {ptr}, i32 {self.size}, {self.vm} %mask, {v} {ones})")
             else:
-                values[id(n)] = self.lower_op(n, [values.get(id(a)) for a in n.args])
+                ptrs = self.strided_ptrs(bases[k], stride_splats[k], s)
+                self.body.append(f"  {out} = call {v} {gather}(<{W} x ptr> {ptrs}, i32 {self.size}, "
+                                 f"{self.vm} %mask, {v} {ones})")
+            return out
 
-        for k, o in enumerate(p.outputs):
+        self.compute(p.outputs, load_var)
+
+        if self.loss:
+            self.accumulate(values[id(p.outputs[0])], y_ptr, load, ones)
+        for k, o in enumerate(p.outputs if not self.loss else ()):
             val = values[id(o)]
             if o.dtype == BOOL:
                 elem, vty = "i8", f"<{W} x i8>"
@@ -390,20 +419,56 @@ class _Emitter:
         lines += self.entry
         lines += ["  %go = icmp slt i64 %start, %end", "  br i1 %go, label %loop, label %exit", "loop:"]
         lines += [ln.replace("%LATCH", "%" + self.block) for ln in self.body]
-        lines += ["exit:", "  ret void", "}", "",
-                  "attributes #0 = { nounwind willreturn memory(none) }",
-                  'attributes #1 = { nounwind "no-trapping-math"="true" }', ""]
+        exit_lines = ["exit:"]
+        if self.loss:
+            vd, zero = f"<{W} x double>", self.splat_const(_hex(0.0), "double")
+            exit_lines += [f"  %acc.out = phi {vd} [ {zero}, %entry ], [ %acc.next, %{self.block} ]",
+                           f"  store {vd} %acc.out, ptr {acc_ptr}, align 8"]
+            lines = [ln.replace("%ACCZERO", zero) for ln in lines]
+        lines += exit_lines + ["  ret void", "}", "",
+                               "attributes #0 = { nounwind willreturn memory(none) }",
+                               'attributes #1 = { nounwind "no-trapping-math"="true" }', ""]
         return "\n".join(lines)
+
+    def accumulate(self, pred: str, y_ptr: str, load: str, ones: str) -> None:
+        """acc[lane] (+)= f(pred - y) over active lanes, in float64, in row order: the same
+        sequence of operations the population interpreter performs, so losses agree bit for bit."""
+        W, v, vd = self.W, self.v, f"<{self.W} x double>"
+        zero = self.splat_const(_hex(0.0), "double")
+        ptr, yv, r = self.tmp(), self.tmp(), self.tmp()
+        self.body.insert(self.body.index("  %rem = sub i64 %end, %i"),
+                         f"  %acc = phi {vd} [ %ACCZERO, %entry ], [ %acc.next, %LATCH ]")
+        self.body += [f"  {ptr} = getelementptr {self.s}, ptr {y_ptr}, i64 %i",
+                      f"  {yv} = call {v} {load}(ptr {ptr}, i32 {self.size}, {self.vm} %mask, {v} {ones})",
+                      f"  {r} = fsub {v} {pred}, {yv}"]
+        if self.dtype == "float32":
+            w = self.tmp()
+            self.body.append(f"  {w} = fpext {v} {r} to {vd}")
+            r = w
+        t = [self.tmp() for _ in range(2)]
+        if self.loss == "mse":
+            self.body.append(f"  {t[0]} = fmul {vd} {r}, {r}")
+        else:
+            fabs = f"@llvm.fabs.v{W}f64"
+            self.declare(fabs, f"declare {vd} {fabs}({vd}) #0")
+            self.body.append(f"  {t[0]} = call {vd} {fabs}({vd} {r})")
+        self.body.append(f"  {t[1]} = select {self.vm} %mask, {vd} {t[0]}, {vd} {zero}")
+        if self.loss == "max":
+            mx = f"@llvm.maximum.v{W}f64"
+            self.declare(mx, f"declare {vd} {mx}({vd}, {vd}) #0")
+            self.body.append(f"  %acc.next = call {vd} {mx}({vd} %acc, {vd} {t[1]})")
+        else:
+            self.body.append(f"  %acc.next = fadd {vd} %acc, {t[1]}")
 
 
 def lower(program: Program, layout: str, target: Target, fastmath: bool, symbol: str,
-          mathlib: str = "exprc") -> str:
+          mathlib: str = "exprc", loss: str | None = None) -> str:
     """LLVM IR text of the kernel for program specialized to layout. mathlib: "exprc" inlines
     exprc's own elementary functions where it has them (vecmath.py), "libm" calls the library."""
     prog = program.expanded("llvm")
     if mathlib == "exprc":
         from exprc import vecmath
         prog = prog.with_outputs(vecmath.expand(prog.outputs, prog.dtype))
-    if len(layout) != len(prog.variables) + len(prog.outputs):
+    if len(layout) != len(prog.variables) + (len(prog.outputs) if not loss else 0):
         raise ValueError("layout must give one code per input and per output")
-    return _Emitter(prog, layout, target, fastmath, symbol).emit()
+    return KernelEmitter(prog, layout, target, fastmath, symbol, loss).emit()

@@ -58,3 +58,26 @@ def fold(roots: Sequence[ir.Node]) -> list[ir.Node]:
         return result
 
     return ir.transform(list(roots), step)
+
+
+def fold_where_needed(root: ir.Node) -> ir.Node:
+    """The same result as fold([root])[0], visiting only the paths that lead to constant
+    subtrees (node flags): cheap for the many expressions that have none."""
+    if not root.flags & ir.FOLDABLE:
+        return root
+    memo: dict[int, ir.Node] = {}
+    stack = [(root, False)]
+    while stack:
+        n, done = stack.pop()
+        if id(n) in memo:
+            continue
+        if n.flags & ir.CONSTANT_ONLY:
+            memo[id(n)] = fold([n])[0]
+            continue
+        if not done:
+            stack.append((n, True))
+            stack.extend((a, False) for a in n.args if a.flags & ir.FOLDABLE and id(a) not in memo)
+            continue
+        args = tuple(memo.get(id(a), a) for a in n.args)
+        memo[id(n)] = n if all(x is y for x, y in zip(args, n.args)) else ir.rebuild(n, args)
+    return memo[id(root)]
