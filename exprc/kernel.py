@@ -104,6 +104,9 @@ class Kernel:
         return arrays, pvec
 
     def __call__(self, *args, out=None, params=None, threads: int | None = None, **kwargs):
+        if self.backend == "triton" and any(type(a).__module__.startswith("torch")
+                                            for a in (*args, *kwargs.values())):
+            return self.executable.call_torch(self, args, kwargs, params, out)   # stays on the device
         if not kwargs and params is None and out is None:
             result = self._fast_call(args, threads)
             if result is not None:

@@ -12,7 +12,8 @@ Lowering specs are small tuples interpreted by each backend:
           ("fcmp", "<", ordered); ("select",); ("copysign",) copysign with a NaN sign source
           read as positive. None: lower the `expand` template instead.
   c:      a format string over {0} {1} {2} with {f} for the float suffix ("f" in float32).
-  triton: a format string over {0} {1} {2}, or None to lower `expand`.
+  triton: a format string over {0} {1} {2} ({t}: f32 or f64 helper suffix), or None to lower
+          `expand`.
 """
 from __future__ import annotations
 
@@ -141,7 +142,7 @@ def _unary_libm(name, cost, deriv, sympy=None, mp=None, aliases=(), sympy_names=
     return Op(name, 1, ARITH, npf, cost, mp=mp or name, sympy=sympy or _sp(name),
               sympy_names=sympy_names if sympy_names is not None else (name,),
               deriv=(deriv,), llvm=("libm", name), c=name + "{f}({0})",
-              triton=None, aliases=aliases, doc=doc)
+              triton=f"libdevice.{name}({{0}})", aliases=aliases, doc=doc)
 
 
 _register(
@@ -157,17 +158,18 @@ _register(
        triton="({0} * {1})", ieee_exact=True, aliases=("multiply", "times"), infix="*", prec=3,
        commutative=True),
     Op("div", 2, ARITH, np.true_divide, 4, exact=_fdiv, sympy=lambda sp, a, b: a / b,
-       deriv=("g / b", "-(g * y) / b"), llvm=("inst", "fdiv"), c="({0} / {1})", triton="({0} / {1})",
+       deriv=("g / b", "-(g * y) / b"), llvm=("inst", "fdiv"), c="({0} / {1})", triton="tl.div_rn({0}, {1})",
        ieee_exact=True, aliases=("divide", "true_divide"), infix="/", prec=3),
     Op("neg", 1, ARITH, np.negative, 1, exact=operator.neg, sympy=lambda sp, a: -a,
        deriv=("-g",), llvm=("inst", "fneg"), c="(-{0})", triton="(-{0})", ieee_exact=True,
        aliases=("negative",), infix="-", prec=4),
     Op("pow", 2, ARITH, npmath.power, 20, exact=_exact_pow, mp="power", sympy=lambda sp, a, b: a ** b,
        sympy_names=("Pow",), deriv=("g * b * a ** (b - 1)", "g * y * log(a)"), llvm=("libm", "pow"),
-       c="pow{f}({0}, {1})", aliases=("power", "Pow"), infix="**", prec=5),
+       c="pow{f}({0}, {1})", triton="libdevice.pow({0}, {1})", aliases=("power", "Pow"), infix="**", prec=5),
     Op("fma", 3, ARITH, npmath.fma, 1, exact=lambda a, b, c: a * b + c,
        sympy=lambda sp, a, b, c: a * b + c, deriv=("g * b", "g * a", "g"),
-       llvm=("intrinsic", "llvm.fma"), c="fma{f}({0}, {1}, {2})", ieee_exact=True,
+       llvm=("intrinsic", "llvm.fma"), c="fma{f}({0}, {1}, {2})", triton="tl.fma({0}, {1}, {2})",
+       ieee_exact=True,
        doc="a*b+c rounded once"),
     Op("sqrt", 1, ARITH, np.sqrt, 4, exact=_exact_sqrt, mp="sqrt", sympy=_sp("sqrt"),
        deriv=("g / (2 * y)",), llvm=("intrinsic", "llvm.sqrt"), c="sqrt{f}({0})",
@@ -177,24 +179,27 @@ _register(
        triton="tl.abs({0})", ieee_exact=True, aliases=("Abs", "fabs", "absolute")),
     Op("min", 2, ARITH, npmath.minimum, 1, exact=min, sympy=_sp("Min"), sympy_names=("Min",),
        deriv=("where(a <= b, g, 0)", "where(a <= b, 0, g)"), llvm=("intrinsic", "llvm.minimum"),
-       c="exprc_minimum{f}({0}, {1})", triton="exprc_minimum({0}, {1})", ieee_exact=True,
+       c="exprc_minimum{f}({0}, {1})", triton="exprc_minimum_{t}({0}, {1})", ieee_exact=True,
        aliases=("Min", "fmin", "minimum", "amin"), commutative=True, variadic=True,
        doc="IEEE 754-2019 minimum: NaN propagates, -0 < +0"),
     Op("max", 2, ARITH, npmath.maximum, 1, exact=max, sympy=_sp("Max"), sympy_names=("Max",),
        deriv=("where(a >= b, g, 0)", "where(a >= b, 0, g)"), llvm=("intrinsic", "llvm.maximum"),
-       c="exprc_maximum{f}({0}, {1})", triton="exprc_maximum({0}, {1})", ieee_exact=True,
+       c="exprc_maximum{f}({0}, {1})", triton="exprc_maximum_{t}({0}, {1})", ieee_exact=True,
        aliases=("Max", "fmax", "maximum", "amax"), commutative=True, variadic=True,
        doc="IEEE 754-2019 maximum: NaN propagates, +0 > -0"),
     Op("copysign", 2, ARITH, npmath.copysign, 1, exact=_copysign, sympy=_spf("copysign"),
        deriv=("g * sign(a) * sign(y)", None), llvm=("copysign",),
-       c="copysign{f}({0}, isnan({1}) ? 1 : {1})", ieee_exact=True,
+       c="copysign{f}({0}, isnan({1}) ? 1 : {1})",
+       triton="libdevice.copysign({0}, tl.where({1} != {1}, 1.0, {1}))", ieee_exact=True,
        doc="|a| with the sign of b (positive when b is NaN: NaN signs are unspecified in IEEE)"),
     Op("ldexp", 2, ARITH, npmath.ldexp, 2, exact=_ldexp, sympy=lambda sp, a, b: a * 2 ** b,
        sympy_names=(), deriv=("g * 2 ** trunc(b)", None), llvm=("ldexp",),
-       c="(isnan({1}) ? NAN : ldexp{f}({0}, (int)fmax(fmin({1}, 1e9), -1e9)))", ieee_exact=True,
+       c="(isnan({1}) ? NAN : ldexp{f}({0}, (int)fmax(fmin({1}, 1e9), -1e9)))",
+       triton="exprc_ldexp_{t}({0}, {1})", ieee_exact=True,
        aliases=("scalbn", "scalb"), doc="a * 2**trunc(b) rounded once (NaN when b is NaN)"),
     Op("logb", 1, ARITH, npmath.logb, 3, exact=_logb, sympy=_spf("logb"), deriv=None, llvm=("logb",),
-       c="logb{f}({0})", ieee_exact=True, doc="the binary exponent floor(log2|a|) as a float"),
+       c="logb{f}({0})", triton="libdevice.logb({0})", ieee_exact=True,
+       doc="the binary exponent floor(log2|a|) as a float"),
     Op("sign", 1, ARITH, npmath.sign, 2, exact=_sign, sympy=_sp("sign"), deriv=None,
        expand="where(a != a, a, where(a == 0, a, copysign(1, a)))", c=None, ieee_exact=True,
        aliases=("sgn",), doc="-1 or +1; +-0 and NaN are returned unchanged"),
@@ -205,13 +210,16 @@ _register(
        sympy_names=("ceiling",), deriv=None, llvm=("intrinsic", "llvm.ceil"), c="ceil{f}({0})",
        triton="tl.ceil({0})", ieee_exact=True, aliases=("ceiling",)),
     Op("trunc", 1, ARITH, np.trunc, 1, exact=lambda a: Fraction(math.trunc(a)), sympy=_spf("trunc"),
-       deriv=None, llvm=("intrinsic", "llvm.trunc"), c="trunc{f}({0})", ieee_exact=True,
+       deriv=None, llvm=("intrinsic", "llvm.trunc"), c="trunc{f}({0})", triton="libdevice.trunc({0})",
+       ieee_exact=True,
        aliases=("fix",)),
     Op("round", 1, ARITH, np.rint, 1, exact=_round_half_even, sympy=_spf("round"), deriv=None,
-       llvm=("intrinsic", "llvm.roundeven"), c="nearbyint{f}({0})", ieee_exact=True,
+       llvm=("intrinsic", "llvm.roundeven"), c="nearbyint{f}({0})", triton="libdevice.rint({0})",
+       ieee_exact=True,
        aliases=("rint", "roundeven", "nearbyint", "around"), doc="round half to even"),
     Op("fmod", 2, ARITH, np.fmod, 4, exact=_fmod, sympy=_spf("fmod"),
        deriv=("g", "-g * trunc(a / b)"), llvm=("inst", "frem"), c="fmod{f}({0}, {1})",
+       triton="libdevice.fmod({0}, {1})",
        ieee_exact=True, doc="remainder with the sign of the dividend, as C fmod"),
     # ---- comparisons and selection ----
     Op("lt", 2, COMPARE, np.less, 1, exact=operator.lt, sympy=lambda sp, a, b: sp.Lt(a, b),
@@ -279,9 +287,10 @@ _register(
                 numpy=npmath.erfc),
     Op("atan2", 2, ARITH, np.arctan2, 25, mp="atan2", sympy=_sp("atan2"),
        deriv=("g * b / (a * a + b * b)", "-g * a / (a * a + b * b)"), llvm=("libm", "atan2"),
-       c="atan2{f}({0}, {1})", aliases=("arctan2",), doc="atan2(y, x)"),
+       c="atan2{f}({0}, {1})", triton="libdevice.atan2({0}, {1})", aliases=("arctan2",), doc="atan2(y, x)"),
     Op("hypot", 2, ARITH, np.hypot, 8, mp="hypot", sympy=lambda sp, a, b: sp.sqrt(a * a + b * b),
-       deriv=("g * a / y", "g * b / y"), llvm=("libm", "hypot"), c="hypot{f}({0}, {1})"),
+       deriv=("g * a / y", "g * b / y"), llvm=("libm", "hypot"), c="hypot{f}({0}, {1})",
+       triton="libdevice.hypot({0}, {1})"),
 )
 
 # Every spelling a user may write for a function, resolved to its registry name. Names of

@@ -122,9 +122,10 @@ def tree_bytecode(nodes: Sequence[ir.Node], columns: dict[str, int],
     var_col = np.zeros(len(rec), dtype=np.int64)
     is_var = code == ir.POSTFIX_VAR
     if is_var.any():
+        ids = {name: ir.name_id(name) for name in columns}     # registers names seen first here
         lookup = np.full(len(ir.NAMES), -1, dtype=np.int64)
         for name, col in columns.items():
-            lookup[ir.name_id(name)] = col
+            lookup[ids[name]] = col
         var_col[is_var] = lookup[arg[is_var]]
         if (var_col[is_var] < 0).any():
             bad = ir.NAMES[int(arg[is_var][np.argmax(var_col[is_var] < 0)])]
@@ -318,8 +319,11 @@ class Population:
     parameters); each candidate's parameter vector follows its own `parameters` order."""
 
     def __init__(self, expressions, variables: Sequence[str], dtype="float32", parameters: Sequence[str] = (),
-                 tier: str = "auto", expected_evaluations: int = 1):
+                 tier: str = "auto", expected_evaluations: int = 1, backend: str = "llvm"):
         self.dtype = normalize_dtype(dtype)
+        if backend not in ("llvm", "triton"):
+            raise ExprcError("a population runs on the llvm (CPU) or triton (GPU) backend")
+        self.backend = backend
         self.variables = tuple(variables)
         if tier not in TIERS:
             raise ExprcError(f"tier must be one of {', '.join(TIERS)}")
@@ -409,6 +413,9 @@ class Population:
     def predict(self, X, params=None, threads: int | None = None, tier: str | None = None) -> np.ndarray:
         """Predictions, shape (n_candidates, n_rows)."""
         cols, n = self._columns(X)
+        if self.backend == "triton":
+            flat, poff = self._params(params)
+            return _triton_run(self, cols, n, flat, poff, "predict")[:, :n]
         if self.choose_tier(n, tier) == "jit":
             return self._jit_predict(cols, n, params, threads)
         flat, poff = self._params(params)
@@ -426,6 +433,11 @@ class Population:
         cols, n = self._columns(X)
         yv = self._target(y, n, cols.shape[1])
         kernel_metric = "mse" if metric == "r2" else metric
+        if self.backend == "triton":
+            flat, poff = self._params(params)
+            partial = _triton_run(self, cols, n, flat, poff, kernel_metric, y=yv)
+            total = partial.max(axis=1) if kernel_metric == "max" else reduce_lanes(partial, kernel_metric)
+            return self._finish(total, metric, n, yv[:n])
         W = _runner(self.dtype).W
         acc = np.zeros((len(self.nodes), W), dtype=np.float64)
         if self.choose_tier(n, tier) == "jit":
@@ -560,3 +572,37 @@ class Population:
             slots += [flat.ctypes.data + poff[k] * flat.itemsize, yv.ctypes.data, acc[k].ctypes.data]
             self._jit_function(k, layout, metric)(0, n, (ctypes.c_int64 * len(slots))(*slots))
         self._jit_each(one, threads)
+
+
+_TRITON_BLOCK = 256
+_TRITON_MODES = {"predict": 0, "mse": 1, "mae": 2, "max": 3}
+
+
+def _triton_run(pop: "Population", cols, n, flat, poff, mode: str, y=None) -> np.ndarray:
+    """Evaluate the population's bytecode with the Triton population kernel (one launch)."""
+    import torch
+    from .backends import triton_backend as tb
+    tb.require_triton()
+    dev = tb.device()
+    module = tb.load_module(tb.population_source(pop.dtype), interpret=tb.interpreting())
+    code = pop.bytecode()
+    B = _TRITON_BLOCK
+    n_pad = -(-max(n, 1) // B) * B
+    X = np.ones((cols.shape[0], n_pad), dtype=cols.dtype)
+    X[:, :min(n_pad, cols.shape[1])] = cols[:, :n_pad]
+    n_blocks = n_pad // B
+    ncand = code.n
+    groups = max(1, min(n_blocks, 4096 // max(ncand, 1)))
+    T = lambda a, dt=None: torch.as_tensor(np.ascontiguousarray(a), dtype=dt).to(dev)  # noqa: E731
+    tdt = torch.float32 if pop.dtype == "float32" else torch.float64
+    vals = code.v32 if pop.dtype == "float32" else code.v64
+    scratch = torch.empty(ncand * groups * code.slots * B, dtype=tdt, device=dev)
+    out = torch.empty((ncand, n_pad) if mode == "predict" else (1,), dtype=tdt, device=dev)
+    partial = torch.zeros((ncand, groups * B), dtype=torch.float64, device=dev)
+    yv = T(np.pad(y, (0, max(0, n_pad - len(y))))[:n_pad], tdt) if y is not None else T(np.zeros(1), tdt)
+    args = [T(code.op), T(code.dst), T(code.a), T(code.b), T(code.c), T(code.arg), T(vals, tdt),
+            T(code.cstart), T(code.res), T(flat, tdt), T(poff), T(X, tdt), n_pad, n, yv, out, partial,
+            scratch, n_blocks, groups]
+    module.exprc_population[(ncand, groups)](*args, MODE=_TRITON_MODES[mode], SLOTS=code.slots, BLOCK=B,
+                                             **tb.launch_options(False))
+    return (out if mode == "predict" else partial).cpu().numpy()

@@ -1,0 +1,391 @@
+"""The Triton backend: GPU kernels generated from the IR through the same op registry.
+
+A Program becomes the Python source of a @triton.jit kernel, elementwise over rows, tiled in
+blocks of BLOCK rows with a masked tail; parameters are a small tensor argument, so new values
+never recompile. Triton wants kernels in real files: the source goes to a cache directory keyed
+by the program's structural hash and is imported from there.
+
+Strict semantics: division is tl.div_rn and square root tl.sqrt_rn (correctly rounded, not
+the approximate defaults), FMA contraction and libdevice's flush-to-zero are pinned off at
+every launch (enable_fp_fusion, enable_reflect_ftz: Triton's defaults change between releases), min/max/copysign follow the language's IEEE
+rules, and exp/exp2/log/log2/sin/cos use exprc's own implementations (vecmath.py) as the LLVM
+backend does; other functions use libdevice.
+
+Without a CUDA GPU, kernels run in Triton's interpreter when TRITON_INTERPRET=1, on CPU tensors.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import math
+import os
+import struct
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from exprc import ir, ops
+from exprc.dtypes import BOOL, np_dtype
+from exprc.errors import CompileError, ExprcError
+from exprc.numbers import round_value
+from exprc.program import Program, expand_for
+
+name = "triton"
+BLOCK = 1024
+_TL_DTYPE = {"float32": "tl.float32", "float64": "tl.float64", BOOL: "tl.int1"}
+_SUFFIX = {"float32": "f32", "float64": "f64"}
+_LOCK = threading.Lock()
+# tl.div_rn and tl.sqrt_rn take float32 only; float64 division and sqrt round correctly anyway
+_FLOAT64_SPELLING = {"tl.div_rn({0}, {1})": "({0} / {1})", "tl.sqrt_rn({0})": "tl.sqrt({0})"}
+
+HELPERS = '''
+@triton.jit
+def exprc_minimum_{t}(a, b):
+    # IEEE 754-2019 minimum: NaN propagates, -0 < +0
+    neg = a.to({itype}, bitcast=True) < 0
+    r = tl.where(a < b, a, b)
+    r = tl.where(a == b, tl.where(neg, a, b), r)
+    return tl.where((a != a) | (b != b), a + b, r)
+
+
+@triton.jit
+def exprc_maximum_{t}(a, b):
+    neg = a.to({itype}, bitcast=True) < 0
+    r = tl.where(a > b, a, b)
+    r = tl.where(a == b, tl.where(neg, b, a), r)
+    return tl.where((a != a) | (b != b), a + b, r)
+
+
+@triton.jit
+def exprc_ldexp_{t}(x, n):
+    # x * 2**trunc(n), the count saturated to +-2**30; NaN when n is NaN
+    k = tl.minimum(tl.maximum(libdevice.trunc(n), -1073741824.0), 1073741824.0)
+    k = tl.where(n != n, 0.0, k)
+    r = libdevice.ldexp(x, k.to(tl.int32))
+    return tl.where(n != n, n, r)
+'''
+
+
+def require_triton():
+    try:
+        import torch  # noqa: F401
+        import triton  # noqa: F401
+    except ImportError as exc:
+        raise CompileError("the triton backend needs the triton extra: pip install 'exprc[triton]' "
+                           f"({exc.name} is missing)") from None
+
+
+def interpreting() -> bool:
+    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
+
+def device():
+    import torch
+    if torch.cuda.is_available() and not interpreting():
+        return torch.device("cuda")
+    if interpreting():
+        return torch.device("cpu")
+    raise CompileError("the triton backend needs a CUDA GPU, or TRITON_INTERPRET=1 to run kernels "
+                       "in Triton's interpreter on the CPU")
+
+
+def _literal(node: ir.Node, block: str) -> str:
+    if node.dtype == BOOL:
+        return f"tl.full([{block}], {1 if node.value else 0}, tl.int1)"
+    x = float(round_value(node.value, node.dtype))
+    text = (f'float("{x}")' if not math.isfinite(x)
+            else repr(x) if x != 0 or math.copysign(1, x) > 0 else "-0.0")
+    return f"tl.full([{block}], {text}, {_TL_DTYPE[node.dtype]})"
+
+
+def prepare(program: Program, mathlib: str = "exprc") -> Program:
+    """The program as the Triton lowering sees it: expansions applied, own math inlined."""
+    outputs = expand_for(program.outputs, "triton")
+    if mathlib == "exprc":
+        from exprc import vecmath
+        outputs = vecmath.expand(outputs, program.dtype)
+        outputs = expand_for(outputs, "triton")
+    return program.with_outputs(outputs)
+
+
+def emit_lines(outputs, leaf, dtype: str, block: str, indent: str = "    ", prefix: str = "t"):
+    """Triton statements computing outputs (a prepared DAG); leaf(node) gives the expression of
+    a variable or parameter. Returns (lines, names of the outputs)."""
+    t = _SUFFIX[dtype]
+    lines, names = [], {}
+    for k, n in enumerate(ir.topo(list(outputs))):
+        if n.op in (ir.VAR, ir.PARAM):
+            expr = leaf(n)
+        elif n.op == ir.CONST:
+            expr = _literal(n, block)
+        elif not n.args:
+            raise CompileError(f"unfolded named constant {n.op}")
+        else:
+            op = ops.REGISTRY[n.op]
+            template = _FLOAT64_SPELLING.get(op.triton, op.triton) if dtype == "float64" else op.triton
+            expr = template.format(*[names[id(a)] for a in n.args], t=t)
+        lines.append(f"{indent}{prefix}{k} = {expr}")
+        names[id(n)] = f"{prefix}{k}"
+    return lines, [names[id(o)] for o in outputs]
+
+
+def _module_header(title: str, fastmath: bool, dtype: str) -> str:
+    t = _SUFFIX[dtype]
+    itype = "tl.int32" if dtype == "float32" else "tl.int64"
+    lines = [f'"""Generated by exprc: {title}',
+             f"dtype {dtype}; {'fast-math' if fastmath else 'strict IEEE: launch with enable_fp_fusion=False'}"
+             '"""',
+             "import os", "import triton", "import triton.language as tl",
+             'if os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):',
+             "    from exprc.backends import triton_interp as libdevice   # numpy stand-ins for the interpreter",
+             "else:", "    from triton.language.extra import libdevice", ""]
+    return "\n".join(lines) + HELPERS.format(t=t, itype=itype)
+
+
+def triton_source(program: Program, fastmath: bool = False, mathlib: str = "exprc",
+                  kernel_name: str = "exprc_kernel") -> str:
+    """Python source of the kernel: `kernel_name(in0, s0, ..., params, out0, ..., n, BLOCK)`."""
+    p = prepare(program, mathlib)
+    nin = len(p.variables)
+    args = [f"in{k}, s{k}" for k in range(nin)] + ["params"] + [f"out{k}" for k in range(len(p.outputs))]
+    var_index = {v: k for k, v in enumerate(p.variables)}
+    param_index = {v: k for k, v in enumerate(p.parameters)}
+
+    def leaf(n: ir.Node) -> str:
+        if n.op == ir.VAR:
+            j = var_index[n.value]
+            return f"tl.load(in{j} + offs * s{j}, mask=m, other=1.0)"
+        return f"tl.load(params + {param_index[n.value]})"
+    lines, outs = emit_lines(p.outputs, leaf, p.dtype, "BLOCK")
+    body = ["    pid = tl.program_id(0).to(tl.int64)",
+            "    offs = pid * BLOCK + tl.arange(0, BLOCK)",
+            "    m = offs < n"] + lines
+    body += [f"    tl.store(out{k} + offs, {name}, mask=m)" for k, name in enumerate(outs)]
+    shown = "; ".join(str(o) if o.size < 120 else f"<{o.size}-node expression>" for o in program.outputs)
+    kernel = ["", "@triton.jit", f"def {kernel_name}({', '.join(args)}, n, BLOCK: tl.constexpr):"] + body
+    return _module_header(shown.replace(chr(34), chr(39)), fastmath, p.dtype) + "\n".join(kernel) + "\n"
+
+
+def population_source(dtype: str, mathlib: str = "exprc", fastmath: bool = False) -> str:
+    """A bytecode interpreter for many candidates in one launch (grid: candidates x row groups),
+    the same bytecode as the CPU population engine; losses reduced inside the kernel."""
+    from exprc.population import XBASE
+    dt = _TL_DTYPE[dtype]
+    helpers, branches = [], []
+    for code, opname in enumerate(ir.OPCODES, start=ir.POSTFIX_OP_BASE):
+        node = _opcode_node(opname, dtype)
+        prog = prepare(Program((node,), ("a", "b", "c"), (), dtype), mathlib)
+        lines, outs = emit_lines(prog.outputs, lambda n: n.value, dtype, "BLOCK")
+        result = outs[0] if node.dtype != BOOL else f"{outs[0]}.to({dt})"
+        helpers += ["", "@triton.jit", f"def op_{opname}(a, b, c, BLOCK: tl.constexpr):"] + lines + [f"    return {result}"]
+        branches.append(f"            elif o == {code}:\n                r = op_{opname}(va, vb, vc, BLOCK)")
+    kernel = f'''
+
+@triton.jit
+def operand(X, base, slot, rows, lane, n_pad, BLOCK: tl.constexpr):
+    if slot >= {XBASE}:
+        v = tl.load(X + (slot - {XBASE}).to(tl.int64) * n_pad + rows)
+    else:
+        v = tl.load(base + slot * BLOCK + lane)
+    return v
+
+
+@triton.jit
+def exprc_population(op, dst, a, b, c, arg, vals, cstart, res, params, poff, X, n_pad, n_rows, y, out,
+                     partial, scratch, n_blocks, groups, MODE: tl.constexpr, SLOTS: tl.constexpr,
+                     BLOCK: tl.constexpr):
+    cand = tl.program_id(0)
+    g = tl.program_id(1)
+    lane = tl.arange(0, BLOCK)
+    base = scratch + (cand.to(tl.int64) * groups + g) * (SLOTS * BLOCK)
+    i0 = tl.load(cstart + cand)
+    i1 = tl.load(cstart + cand + 1)
+    pb = params + tl.load(poff + cand)
+    acc = tl.full([BLOCK], 0.0, tl.float64)
+    for blk in range(g, n_blocks, groups):
+        rows = blk * BLOCK + lane
+        for i in range(i0, i1):
+            o = tl.load(op + i)
+            va = operand(X, base, tl.load(a + i), rows, lane, n_pad, BLOCK)
+            vb = operand(X, base, tl.load(b + i), rows, lane, n_pad, BLOCK)
+            vc = operand(X, base, tl.load(c + i), rows, lane, n_pad, BLOCK)
+            if o == 0:
+                r = tl.load(X + tl.load(arg + i).to(tl.int64) * n_pad + rows)
+            elif o == 1:
+                r = tl.full([BLOCK], tl.load(vals + i), {dt})
+            elif o == 2:
+                r = tl.full([BLOCK], tl.load(pb + tl.load(arg + i)), {dt})
+{chr(10).join(branches)}
+            else:
+                r = va
+            tl.store(base + tl.load(dst + i) * BLOCK + lane, r)
+        pred = tl.load(base + tl.load(res + cand) * BLOCK + lane)
+        if MODE == 0:
+            tl.store(out + cand.to(tl.int64) * n_pad + rows, pred)
+        else:
+            valid = rows < n_rows
+            d = (pred - tl.load(y + rows)).to(tl.float64)
+            if MODE == 1:
+                v = d * d
+            else:
+                v = tl.abs(d)
+            v = tl.where(valid, v, 0.0)
+            if MODE == 3:
+                acc = tl.where((acc != acc) | (v != v), float("nan"), tl.maximum(acc, v))
+            else:
+                acc += v
+    if MODE != 0:
+        # per-lane partials; the host adds the lanes and groups in a fixed order
+        tl.store(partial + (cand.to(tl.int64) * groups + g) * BLOCK + lane, acc)
+'''
+    return _module_header("population interpreter", fastmath, dtype) + "\n".join(helpers) + kernel
+
+
+def _opcode_node(name: str, dtype: str) -> ir.Node:
+    from exprc.backends.llvm.interpreter import _opcode_node as llvm_opcode_node
+    return llvm_opcode_node(name, dtype)
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("EXPRC_CACHE_DIR")
+    root = Path(base) if base else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "exprc"
+    d = root / "triton"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def load_module(source: str, interpret: bool):
+    """Write the source to the cache (name = content hash) and import it. Triton decides at
+    decoration time whether a kernel is interpreted, so each mode gets its own module."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:24]
+    path = cache_dir() / f"k_{digest}.py"
+    if not path.exists():
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(source)
+        os.replace(tmp, path)
+    modname = f"exprc_triton_{digest}_{'i' if interpret else 'c'}"
+    with _LOCK:
+        if modname in sys.modules:
+            return sys.modules[modname]
+        old = os.environ.get("TRITON_INTERPRET")
+        os.environ["TRITON_INTERPRET"] = "1" if interpret else "0"
+        try:
+            spec = importlib.util.spec_from_file_location(modname, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[modname] = module
+            spec.loader.exec_module(module)
+        finally:
+            if old is None:
+                os.environ.pop("TRITON_INTERPRET", None)
+            else:
+                os.environ["TRITON_INTERPRET"] = old
+        return module
+
+
+def signature(program: Program) -> dict:
+    p = program
+    ptr = "*fp32" if p.dtype == "float32" else "*fp64"
+    sig = {}
+    for k in range(len(p.variables)):
+        sig[f"in{k}"] = ptr
+        sig[f"s{k}"] = "i64"
+    sig["params"] = ptr
+    for k, o in enumerate(p.outputs):
+        sig[f"out{k}"] = "*i1" if o.dtype == BOOL else ptr
+    sig["n"] = "i64"
+    sig["BLOCK"] = "constexpr"
+    return sig
+
+
+def launch_options(fastmath: bool) -> dict:
+    """Pinned compiler options: no FMA contraction and no flush-to-zero inside libdevice in
+    strict mode (Triton's defaults for both have changed between releases)."""
+    return {"enable_fp_fusion": bool(fastmath), "enable_reflect_ftz": bool(fastmath)}
+
+
+def compile_ptx(source: str, kernel_name: str, sig: dict, fastmath: bool, arch: int = 90) -> str:
+    """PTX for an NVIDIA GPU of compute capability `arch`, with no GPU present."""
+    import triton
+    from triton.backends.compiler import GPUTarget
+    module = load_module(source, interpret=False)
+    fn = getattr(module, kernel_name)
+    src = triton.compiler.ASTSource(fn=fn, signature=sig, constexprs={"BLOCK": BLOCK})
+    compiled = triton.compile(src, target=GPUTarget("cuda", arch, 32), options=launch_options(fastmath))
+    return compiled.asm["ptx"]
+
+
+class Executable:
+    def __init__(self, program: Program, fastmath: bool = False, mathlib: str = "exprc"):
+        require_triton()
+        if mathlib not in ("exprc", "libm"):
+            raise ExprcError(f"mathlib must be 'exprc' or 'libm', not {mathlib!r}")
+        self.program = program
+        self.fastmath = fastmath
+        self.mathlib = mathlib
+        self._source = triton_source(program, fastmath, mathlib)
+
+    def source(self, kind: str = "triton") -> str:
+        if kind == "triton":
+            return self._source
+        if kind == "ptx":
+            return compile_ptx(self._source, "exprc_kernel", signature(self.program), self.fastmath)
+        raise ValueError(f"unknown source kind {kind!r}: use triton or ptx")
+
+    def _kernel(self):
+        return load_module(self._source, interpret=interpreting()).exprc_kernel
+
+    def launch(self, inputs, params, outputs, n: int) -> None:
+        """inputs: torch tensors of n elements (or 1, broadcast) on one device; outputs: n each."""
+        import triton
+        args = []
+        for t in inputs:
+            args += [t, 0 if t.numel() == 1 and n != 1 else t.stride(0) if t.dim() else 0]
+        args.append(params)
+        args += list(outputs)
+        grid = (triton.cdiv(max(n, 1), BLOCK),)
+        self._kernel()[grid](*args, n, BLOCK=BLOCK, **launch_options(self.fastmath))
+
+    def run(self, inputs: list[np.ndarray], params: np.ndarray, outputs: list[np.ndarray]) -> None:
+        """The numpy entry point used by Kernel: copy to the device, launch, copy back."""
+        import torch
+        dev = device()
+        n = outputs[0].shape[0] if outputs else 0
+        if n == 0:
+            return
+        tin = [torch.as_tensor(np.ascontiguousarray(a).reshape(-1) if a.ndim else a.reshape(1)).to(dev)
+               for a in inputs]
+        tpar = torch.as_tensor(np.ascontiguousarray(params) if params.size else np.zeros(1, params.dtype)).to(dev)
+        tdt = {np.dtype(np.bool_): torch.bool, np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+        tout = [torch.empty(n, dtype=tdt[o.dtype], device=dev) for o in outputs]
+        self.launch(tin, tpar, tout, n)
+        for o, t in zip(outputs, tout):
+            o[...] = t.cpu().numpy()
+
+    def call_torch(self, kernel, args, kwargs, params, out):
+        """Kernel called with torch tensors: bind, broadcast, launch on their device."""
+        import torch
+        p = self.program
+        values = dict(zip(p.variables, args))
+        pvalues = dict(params) if isinstance(params, dict) else (
+            dict(zip(p.parameters, params)) if params is not None else {})
+        for k, v in kwargs.items():
+            (values if k in p.variables else pvalues)[k] = v
+        tensors = [t for t in values.values() if isinstance(t, torch.Tensor)]
+        dev = tensors[0].device
+        tdtype = torch.float32 if p.dtype == "float32" else torch.float64
+        ins = [torch.as_tensor(values[v], dtype=tdtype, device=dev) for v in p.variables]
+        shape = torch.broadcast_shapes(*(t.shape for t in ins)) if ins else torch.Size([])
+        n = int(np.prod(shape)) if len(shape) else 1
+        flat = [t.reshape(-1) if t.numel() == 1 else t.expand(shape).contiguous().reshape(-1) for t in ins]
+        par = torch.tensor([float(pvalues[q]) for q in p.parameters] or [0.0], dtype=tdtype, device=dev)
+        outs = [torch.empty(n, dtype=torch.bool if o.dtype == BOOL else tdtype, device=dev) for o in p.outputs]
+        if n:
+            self.launch(flat, par, outs, n)
+        results = [o.reshape(shape) for o in outs]
+        return results[0] if len(results) == 1 else tuple(results)
+
+
+def build(program: Program, fastmath: bool = False, mathlib: str = "exprc") -> Executable:
+    return Executable(program, fastmath, mathlib)
