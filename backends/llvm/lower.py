@@ -22,6 +22,7 @@ from exprc.program import Program
 
 from .target import Target, vector_name
 
+UNROLL = 2
 _SCALAR = {"float32": "float", "float64": "double"}
 _MANGLE = {"float32": "f32", "float64": "f64"}
 _CMP = {("<", True): "olt", ("<=", True): "ole", (">", True): "ogt", (">=", True): "oge",
@@ -38,11 +39,12 @@ class Emitter:
     masked memory access. KernelEmitter wraps it in the row loop; the population interpreter
     (interpreter.py) reuses it for its opcode bodies."""
 
-    def __init__(self, dtype: str, target: Target, fastmath: bool):
+    def __init__(self, dtype: str, target: Target, fastmath: bool, unroll: int = 1):
         self.t = target
         self.fast = "fast " if fastmath else ""
         self.dtype = dtype
-        self.W = target.width(self.dtype)
+        self.native = target.width(self.dtype)      # lanes of one machine vector
+        self.W = self.native * unroll              # lanes the generated code works on
         self.s = _SCALAR[self.dtype]
         self.v = f"<{self.W} x {self.s}>"
         self.vm = f"<{self.W} x i1>"
@@ -54,6 +56,7 @@ class Emitter:
         self.block = "loop"          # the basic block being filled
         self.lazy: dict[int, ir.Node] = {}   # nodes computed only inside a lazy_select branch
         self.values: dict[int, str] = {}
+        self._widths: dict[str, int] = {}
 
     # -- helpers
     def tmp(self) -> str:
@@ -133,9 +136,16 @@ class Emitter:
             scalar = spec[1] + ("f" if self.dtype == "float32" else "")
             vec = vector_name(self.t.isa, self.W, op.arity, scalar) if self.t.isa else None
             argl = ", ".join(f"{v} {a}" for a in args)
+            vec = vector_name(self.t.isa, self.native, op.arity, scalar) if self.t.isa else None
             if vec in self.t.libmvec:
-                self.declare("@" + vec, f"declare {v} @{vec}({', '.join([v] * op.arity)}) #0")
-                self.body.append(f"  {out} = call {self.fast}{v} @{vec}({argl})")
+                nv = f"<{self.native} x {self.s}>"
+                self.declare("@" + vec, f"declare {nv} @{vec}({', '.join([nv] * op.arity)}) #0")
+
+                def call(parts):
+                    r = self.tmp()
+                    self.body.append(f"  {r} = call {self.fast}{nv} @{vec}({', '.join(f'{nv} {a}' for a in parts)})")
+                    return r
+                return self.by_native_vectors(call, args)
             else:
                 return self.scalarized(scalar, op.arity, args)
         elif kind == "fcmp":
@@ -188,14 +198,57 @@ class Emitter:
     def avx512(self) -> bool:
         return self.t.isa == "e"
 
+    def by_native_vectors(self, fn, args: list[str]) -> str:
+        """Apply fn (native-width vectors in, one out) to each native-width slice of the W-lane
+        arguments and join the results: for calls that exist only at the machine's width."""
+        if self.W == self.native:
+            return fn(list(args))
+        nv = f"<{self.native} x {self.s}>"
+        chunks = self.W // self.native
+        sliced = []
+        for a in args:
+            parts = []
+            for k in range(chunks):
+                idx = ", ".join(f"i32 {k * self.native + j}" for j in range(self.native))
+                p = self.tmp()
+                self.body.append(f"  {p} = shufflevector {self.v} {a}, {self.v} poison, <{self.native} x i32> <{idx}>")
+                parts.append(p)
+            sliced.append(parts)
+        results = [fn([parts[k] for parts in sliced]) for k in range(chunks)]
+        while len(results) > 1:      # join pairwise: shufflevector takes two equal vectors
+            joined = []
+            for a, b in zip(results[::2], results[1::2]):
+                n = self._width_of(a) * 2
+                idx = ", ".join(f"i32 {j}" for j in range(n))
+                j = self.tmp()
+                half = f"<{n // 2} x {self.s}>"
+                self.body.append(f"  {j} = shufflevector {half} {a}, {half} {b}, <{n} x i32> <{idx}>")
+                self._widths[j] = n
+                joined.append(j)
+            results = joined
+        return results[0]
+
+    def _width_of(self, value: str) -> int:
+        return self._widths.get(value, self.native)
+
     def x86_512(self, name: str, args: list[tuple[str, str]], ret: str | None = None) -> str:
-        """Call an AVX-512 intrinsic (only where the target has AVX-512 and W is 512 bits)."""
-        ret = ret or self.v
-        sig = ", ".join(t for t, _ in args)
+        """Call an AVX-512 intrinsic (only where the target has AVX-512), one 512-bit slice at a
+        time when the code works on more lanes than one machine vector."""
+        nv = f"<{self.native} x {self.s}>"
+        ret = nv if ret is None else ret
+        sig = ", ".join(nv if t == self.v else t for t, _ in args)
         self.declare("@" + name, f"declare {ret} @{name}({sig}) #0")
-        out = self.tmp()
-        self.body.append(f"  {out} = call {ret} @{name}({', '.join(f'{t} {v}' for t, v in args)})")
-        return out
+        vector_pos = [k for k, (t, _) in enumerate(args) if t == self.v]
+
+        def call(parts):
+            vals = [v for _, v in args]
+            for k, part in zip(vector_pos, parts):
+                vals[k] = part
+            r = self.tmp()
+            self.body.append(f"  {r} = call {ret} @{name}("
+                             + ", ".join(f"{nv if t == self.v else t} {v}" for (t, _), v in zip(args, vals)) + ")")
+            return r
+        return self.by_native_vectors(call, [args[k][1] for k in vector_pos])
 
     def ldexp(self, x: str, n: str) -> str:
         v, vm = self.v, self.vm
@@ -310,7 +363,9 @@ class KernelEmitter(Emitter):
 
     def __init__(self, program: Program, layout: str, target: Target, fastmath: bool, symbol: str,
                  loss: str | None = None):
-        super().__init__(program.dtype, target, fastmath)
+        # two machine vectors per iteration (more independent work per loop trip); loss
+        # kernels keep one, so their lane order is the population interpreter's
+        super().__init__(program.dtype, target, fastmath, unroll=1 if loss else UNROLL)
         self.p = program
         self.layout = layout
         self.symbol = symbol
