@@ -2,9 +2,11 @@
 MEASURING.md) for exprc's population engine against pyoperon, gplearn-style numpy evaluation,
 sympy.lambdify and numexpr, on the same seeded random populations and float32 data.
 
-exprc cold = a Population never seen before: construction, bytecode and first evaluation
-(the interpreter kernel itself is compiled once per machine and loaded from the disk cache;
-its first load in a process is reported on its own line). warm = the same population again.
+exprc cold = a Population never seen before: construction, bytecode, first evaluation and the
+allocation of its prediction matrix (the interpreter kernel itself is compiled once per machine
+and loaded from the disk cache; its first load in a process is reported on its own line).
+warm = the same population again, into a preallocated matrix (as pyoperon writes into the
+array it is given). loss = the mse of every candidate, computed inside the kernel.
 Slow peers run on the first 200 candidates (a rate, so the subset does not bias it).
 
 Run: python benchmarks/bench_population.py [--rows 1000 10000 100000] [--repeat 5]
@@ -73,14 +75,16 @@ def run(label, ops_, rows_list, repeat):
                 def go():
                     exprc.Population(fresh, variables=VARS).predict(X, threads=threads)
                 return go
-            rate["exprc cold, 1 thread"] = evals_all / median_seconds(cold(1), 1 if rows > 50_000 else repeat)
-            rate["exprc cold, 2 threads"] = evals_all / median_seconds(cold(2), 1 if rows > 50_000 else repeat)
+            rate["exprc cold, 1 thread"] = evals_all / median_seconds(cold(1), repeat)
+            rate["exprc cold, 2 threads"] = evals_all / median_seconds(cold(2), repeat)
             pop = exprc.Population(nodes, variables=VARS)
-            pop.predict(X)
-            rate["exprc warm, 1 thread"] = evals_all / median_seconds(lambda: pop.predict(X, threads=1), repeat)
-            rate["exprc warm, 2 threads"] = evals_all / median_seconds(lambda: pop.predict(X, threads=2), repeat)
+            out = np.empty((len(nodes), rows), dtype=np.float32)      # as pyoperon's result array
+            pop.predict(X, out=out)
+            rate["exprc warm, 1 thread"] = evals_all / median_seconds(lambda: pop.predict(X, threads=1, out=out), repeat)
+            rate["exprc warm, 2 threads"] = evals_all / median_seconds(lambda: pop.predict(X, threads=2, out=out), repeat)
             y = X[:, 0] * X[:, 1]
             rate["exprc loss (mse), 1 thread"] = evals_all / median_seconds(lambda: pop.loss(X, y, threads=1), repeat)
+            rate["exprc loss (mse), 2 threads"] = evals_all / median_seconds(lambda: pop.loss(X, y, threads=2), repeat)
             try:
                 import pyoperon as op
                 ds = op.Dataset(X)
@@ -99,12 +103,21 @@ def run(label, ops_, rows_list, repeat):
             import sympy as sp
             syms = [sp.Symbol(v, real=True) for v in VARS]
 
+            def lambdifiable(n):
+                try:     # sympy may simplify a candidate into zoo, which its printer rejects
+                    sp.lambdify(syms, n.to_sympy(), modules="numpy")
+                    return True
+                except Exception:
+                    return False
+            ok = [n for n in sub if lambdifiable(n)]
+
             def lambdified():
-                fs = [sp.lambdify(syms, n.to_sympy(), modules="numpy") for n in sub]
+                fs = [sp.lambdify(syms, n.to_sympy(), modules="numpy") for n in ok]
                 cols = [X[:, k] for k in range(len(VARS))]
                 for f in fs:
                     f(*cols)
-            rate["sympy.lambdify (incl. lambdify)"] = evals_sub / median_seconds(lambdified, 1)
+            ok_evals = sum(n.size for n in ok) * rows
+            rate["sympy.lambdify (incl. lambdify)"] = ok_evals / median_seconds(lambdified, 1)
             try:
                 import numexpr as ne
                 ne.set_num_threads(1)

@@ -285,7 +285,7 @@ class _Runner:
                   "X": ptr(X), "n_pad": X.shape[1], "n_rows": n_rows, "mode": self.modes[mode],
                   "out": ptr(out), "acc": ptr(acc), "y": ptr(y), "aoff": ptr(aoff)}
         desc = np.array([values[f] for f in self.fields], dtype=np.int64)
-        work = np.diff(code.cstart).astype(np.float64) + 1
+        work = np.diff(code.cstart).astype(np.float64) + 4    # instructions + the per-block output step
         ranges = _split(work, _threads(threads))
         scratch = [np.empty(code.slots * self.B + 16, dtype=dt) for _ in ranges]
         if len(ranges) == 1:
@@ -410,8 +410,10 @@ class Population:
         return "jit" if jit < interp else "interpreter"
 
     # ------------------------------------------------------------------ evaluation
-    def predict(self, X, params=None, threads: int | None = None, tier: str | None = None) -> np.ndarray:
-        """Predictions, shape (n_candidates, n_rows)."""
+    def predict(self, X, params=None, threads: int | None = None, tier: str | None = None,
+                out: np.ndarray | None = None) -> np.ndarray:
+        """Predictions, shape (n_candidates, n_rows). out: a preallocated (n_candidates, n_rows)
+        array of the dtype to write into (saves allocating and first-touching it per call)."""
         cols, n = self._columns(X)
         if self.backend == "triton":
             flat, poff = self._params(params)
@@ -419,9 +421,19 @@ class Population:
         if self.choose_tier(n, tier) == "jit":
             return self._jit_predict(cols, n, params, threads)
         flat, poff = self._params(params)
-        out = np.empty((len(self.nodes), cols.shape[1]), dtype=np_dtype(self.dtype))
-        _runner(self.dtype).run(self.bytecode(), cols, n, flat, poff, "predict", out=out, threads=threads)
-        return out[:, :n]
+        padded = cols.shape[1]
+        if out is not None:
+            if out.shape != (len(self.nodes), n) or out.dtype != np_dtype(self.dtype):
+                raise BindError(f"out must be a {self.dtype} array of shape {(len(self.nodes), n)}")
+            if n == padded and out.flags.c_contiguous:
+                _runner(self.dtype).run(self.bytecode(), cols, n, flat, poff, "predict", out=out, threads=threads)
+                return out
+        full = np.empty((len(self.nodes), padded), dtype=np_dtype(self.dtype))
+        _runner(self.dtype).run(self.bytecode(), cols, n, flat, poff, "predict", out=full, threads=threads)
+        if out is not None:
+            out[...] = full[:, :n]
+            return out
+        return full[:, :n]
 
     def loss(self, X, y, metric: str = "mse", params=None, threads: int | None = None,
              tier: str | None = None) -> np.ndarray:

@@ -63,10 +63,13 @@ class _InterpreterEmitter(Emitter):
                       f"  {out} = load {self.v}, ptr {p}, align {self.size}"]
         return out
 
-    def vstore(self, val: str, base: str, j: str) -> None:
+    def vstore(self, val: str, base: str, j: str, streaming: bool = False) -> None:
+        """Store W lanes; streaming: a non-temporal store, for results nobody reads soon (the
+        prediction matrix), which would otherwise push the working set out of the cache."""
         p = self.tmp()
+        nt = ", !nontemporal !0" if streaming else ""
         self.body += [f"  {p} = getelementptr {self.s}, ptr {base}, i64 {j}",
-                      f"  store {self.v} {val}, ptr {p}, align {self.size}"]
+                      f"  store {self.v} {val}, ptr {p}, align {self.size}{nt}"]
 
     def block_loop(self, name: str, emit_body) -> None:
         """for j in 0, W, 2W, ... < B: emit_body(j) ; the body may add blocks (lazy branches)."""
@@ -217,7 +220,8 @@ class _InterpreterEmitter(Emitter):
               "  %oq.off = add i64 %oq.row, %row0",
               f"  %ob = getelementptr {s}, ptr {f['out']}, i64 %oq.off"]
         self.block = "m.pred"
-        self.block_loop_to("m.pred", lambda j: self.vstore(self.vload("%pq", j), "%ob", j), "q.next.blk")
+        self.block_loop_to("m.pred", lambda j: self.vstore(self.vload("%pq", j), "%ob", j, streaming=True),
+                           "q.next.blk")
         L += ["q.next.blk:", "  %q.next = add i64 %q, 1", "  %q.go = icmp slt i64 %q.next, %nout",
               "  br i1 %q.go, label %m.pred, label %blk.out.done"]
         L += ["m.acc:", f"  %yb = getelementptr {s}, ptr {f['y']}, i64 %row0",
@@ -289,7 +293,7 @@ class _InterpreterEmitter(Emitter):
         lines += L
         lines += ["exit:", "  ret void", "}", "",
                   "attributes #0 = { nounwind willreturn memory(none) }",
-                  'attributes #1 = { nounwind "no-trapping-math"="true" }', ""]
+                  'attributes #1 = { nounwind "no-trapping-math"="true" }', "!0 = !{i32 1}", ""]
         return "\n".join(lines)
 
     def widen(self, x: str) -> str:
