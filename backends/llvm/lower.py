@@ -22,7 +22,7 @@ from exprc.program import Program
 
 from .target import Target, vector_name
 
-UNROLL = 2
+UNROLL = 1
 _SCALAR = {"float32": "float", "float64": "double"}
 _MANGLE = {"float32": "f32", "float64": "f64"}
 _CMP = {("<", True): "olt", ("<=", True): "ole", (">", True): "ogt", (">=", True): "oge",
@@ -363,8 +363,9 @@ class KernelEmitter(Emitter):
 
     def __init__(self, program: Program, layout: str, target: Target, fastmath: bool, symbol: str,
                  loss: str | None = None):
-        # two machine vectors per iteration (more independent work per loop trip); loss
-        # kernels keep one, so their lane order is the population interpreter's
+        # UNROLL machine vectors per loop trip (measured: 2 spills more than it gains on
+        # znver5, so 1); loss kernels always keep one, so their lane order is the
+        # population interpreter's
         super().__init__(program.dtype, target, fastmath, unroll=1 if loss else UNROLL)
         self.p = program
         self.layout = layout
