@@ -60,6 +60,7 @@ def from_mpf(x) -> Value:
     if mpmath.isinf(x):
         return math.inf if x > 0 else -math.inf
     sign, man, exp, _ = x._mpf_
+    man, exp = int(man), int(exp)      # mpmath may hand out gmpy2 integers
     if man == 0:
         return Fraction(0)
     if abs(exp) > MAX_BINARY_EXPONENT + 4096:

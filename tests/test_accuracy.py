@@ -53,9 +53,9 @@ def test_within_stated_ulp_bound(op, dtype, backend):
             ref = op.numpy(*[c.astype(np.float64) for c in cols])
         err, fail = ulp_errors_vs_float64(y, ref)
     else:
-        import mpmath
         import sys
-        sys.path.insert(0, "benchmarks")
+        from pathlib import Path
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
         from ulp_table import reference_mpmath
         err, fail = ulp_errors_vs_mpmath(y, reference_mpmath(op, cols), dtype)
     rep = summarize(err, fail, tuple(cols))

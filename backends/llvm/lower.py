@@ -68,6 +68,8 @@ class Emitter:
         return name
 
     def splat_const(self, text: str, elem: str) -> str:
+        if self.t.llvm_major >= 19:      # LLVM 19 reads `splat (float 1.0)`: shorter IR to print
+            return f"splat ({elem} {text})"
         return f"<{', '.join([f'{elem} {text}'] * self.W)}>"
 
     def vtype(self, dtype: str) -> str:

@@ -43,6 +43,10 @@ class Target:
     libmvec: frozenset         # vector math symbols available in this process
     llvm_version: str
 
+    @property
+    def llvm_major(self) -> int:
+        return int(self.llvm_version.split(".")[0])
+
     def width(self, dtype: str) -> int:
         return self.lanes[dtype]
 
