@@ -19,6 +19,7 @@ import numpy as np
 os.environ.setdefault("EXPRC_CACHE", "0")      # cold means cold: no object cache on disk
 
 import exprc  # noqa: E402
+from timing import median_seconds, timed  # noqa: E402
 from exprc.datasets.feynman import by_name, sample  # noqa: E402
 from exprc.random_expr import TreeSpec, random_tree  # noqa: E402
 
@@ -43,15 +44,6 @@ def numpy_namespace():
     ns = {name: getattr(np, name) for name in ("sin", "cos", "exp", "sqrt", "log", "tanh", "arcsin", "arccos")}
     ns.update(pi=np.float32(np.pi), e=np.float32(np.e))
     return ns
-
-
-def timed(fn, repeat):
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return out
 
 
 def run_case(name: str, text: str, columns: dict, repeat: int):

@@ -17,13 +17,13 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import time
 
 import numpy as np
 
 import exprc
+from timing import median_seconds
 from exprc.random_expr import TreeSpec, random_population
 
 VARS = tuple(f"x{i}" for i in range(5))
@@ -32,15 +32,6 @@ POPULATIONS = {
     "+ - * / sin exp log": ("add", "sub", "mul", "div", "add", "sub", "mul", "sin", "exp", "log"),
 }
 SLOW_SUBSET = 200
-
-
-def median_seconds(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def numpy_evaluator(node, X):

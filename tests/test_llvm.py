@@ -126,14 +126,14 @@ def test_bool_results_and_multiple_outputs():
 
 
 def test_parameters_are_runtime_arguments():
-    from exprc.backends import llvm as backend
+    from exprc.backends.llvm import target as backend
     k = exprc.compile("$a * x + $b", dtype="float64")
     x = np.arange(5.0)
     k(x, a=1.0, b=0.0)
-    compiled = len(backend._FUNCS)
+    compiled = len(backend._NATIVE)
     for a in np.linspace(-3, 3, 50):
         assert np.array_equal(k(x, a=a, b=1.0), a * x + 1.0)
-    assert len(backend._FUNCS) == compiled          # new constants never recompile
+    assert len(backend._NATIVE) == compiled          # new constants never recompile
     assert np.array_equal(k(x, params=[2.0, 3.0]), 2 * x + 3)
     assert np.array_equal(k(x, params={"a": 2.0, "b": 3.0}), 2 * x + 3)
 

@@ -22,7 +22,6 @@ from .lower import lower
 name = "llvm"
 
 _KernelFn = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p)
-_FUNCS: dict[str, object] = {}          # cache key -> ctypes function
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 
@@ -55,24 +54,9 @@ def compiled_function(program: Program, layout: str, fastmath: bool, mathlib: st
     """The native function for program and layout: from memory, from disk, or compiled now.
     loss: compile the loss kernel of output 0 against y instead (see lower.KernelEmitter)."""
     key = _target.cache_key(program.digest(), layout, "fast" if fastmath else "strict", mathlib, loss or "")
-    fn = _FUNCS.get(key)
-    if fn is not None:
-        return fn
-    with _target.lock():
-        fn = _FUNCS.get(key)
-        if fn is not None:
-            return fn
-        symbol = "exprc_" + key[:32]
-        obj = _target.cache_read(key)
-        eng = _target.engine()
-        if obj is None:
-            text = lower(program, layout, _target.target(), fastmath, symbol, mathlib, loss)
-            obj = eng.compile_object(text)
-            _target.cache_write(key, obj)
-        addr = eng.load(symbol, obj)
-        fn = _KernelFn(addr)
-        _FUNCS[key] = fn
-        return fn
+    symbol = "exprc_" + key[:32]
+    return _target.native_function(
+        key, symbol, lambda: lower(program, layout, _target.target(), fastmath, symbol, mathlib, loss), _KernelFn)
 
 
 def _layout_code(a: np.ndarray) -> tuple[str, int]:

@@ -36,7 +36,6 @@ DESC_FIELDS = ("op", "dst", "a", "b", "c", "arg", "vals", "cstart", "pstart", "r
 XBASE = 1 << 24      # operand slots from XBASE on read column (slot - XBASE) of X directly
 MODES = {"predict": 0, "mse": 1, "mae": 2, "max": 3, "mse_grad": 4}
 _FN = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p)
-_CACHE: dict[tuple, object] = {}
 
 
 def _opcode_node(name: str, dtype: str) -> ir.Node:
@@ -318,24 +317,9 @@ def interpreter_ir(dtype: str, mathlib: str = "exprc", symbol: str = "exprc_inte
 
 def interpreter(dtype: str, mathlib: str = "exprc"):
     """The compiled interpreter for dtype (memory cache, then disk cache, then LLVM)."""
-    key = (dtype, mathlib)
-    fn = _CACHE.get(key)
-    if fn is not None:
-        return fn
-    with _target.lock():
-        fn = _CACHE.get(key)
-        if fn is not None:
-            return fn
-        ck = _target.cache_key("interpreter", dtype, mathlib, _source_hash())
-        symbol = "exprc_interp_" + ck[:24]
-        obj = _target.cache_read(ck)
-        eng = _target.engine()
-        if obj is None:
-            obj = eng.compile_object(interpreter_ir(dtype, mathlib, symbol))
-            _target.cache_write(ck, obj)
-        fn = _FN(eng.load(symbol, obj))
-        _CACHE[key] = fn
-        return fn
+    key = _target.cache_key("interpreter", dtype, mathlib, _source_hash())
+    symbol = "exprc_interp_" + key[:24]
+    return _target.native_function(key, symbol, lambda: interpreter_ir(dtype, mathlib, symbol), _FN)
 
 
 def _source_hash() -> str:

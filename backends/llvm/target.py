@@ -214,3 +214,24 @@ def cache_write(key: str, obj: bytes) -> None:
         os.replace(tmp, d / f"{key}.o")   # atomic: readers never see half a file
     except OSError:
         pass   # a read-only or full disk only costs the next process a recompile
+
+
+_NATIVE: dict[str, object] = {}     # cache key -> ctypes function, for this process
+
+
+def native_function(key: str, symbol: str, make_ir, functype):
+    """The native function `symbol` for cache key: from this process, else from the disk cache,
+    else compiled from make_ir() now (and written to the disk cache)."""
+    fn = _NATIVE.get(key)
+    if fn is not None:
+        return fn
+    with _LOCK:
+        fn = _NATIVE.get(key)
+        if fn is None:
+            obj = cache_read(key)
+            eng = engine()
+            if obj is None:
+                obj = eng.compile_object(make_ir())
+                cache_write(key, obj)
+            fn = _NATIVE[key] = functype(eng.load(symbol, obj))
+        return fn
