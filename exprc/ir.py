@@ -243,6 +243,10 @@ def as_float(node: Node, dtype: str) -> Node:
     return node
 
 
+def _is_zero(node: Node) -> bool:
+    return node.op == CONST and node.dtype != BOOL and not isinstance(node.value, float) and node.value == 0
+
+
 def as_bool(node: Node) -> Node:
     """A number used as a condition is true when nonzero (NaN counts as true, as in C)."""
     if node.dtype == BOOL:
@@ -274,6 +278,8 @@ def apply(opname: str, *args: Node) -> Node:
         args = tuple(as_float(a, d) for a in args)
         return _intern(opname, args, d, None, None)
     if op.kind == ops.COMPARE:
+        if opname == "ne" and args[0].dtype == BOOL and _is_zero(args[1]):
+            return args[0]          # (bool used as a number) != 0 is the bool itself
         d = _common_float(args, opname)
         args = tuple(as_float(a, d) for a in args)
         return _intern(opname, args, BOOL, None, None)

@@ -521,6 +521,35 @@ class Population:
             grads.append(2.0 * totals[start + 1:start + cnt] / n)
         return losses, grads
 
+    def jacobian(self, X, params, threads: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Predictions (n_candidates, n_rows) and, per candidate, d prediction / d parameter as
+        an (n_rows, n_parameters) matrix: what Levenberg-Marquardt needs. The derivatives come
+        from the IR (one DAG per candidate, sharing work with the prediction)."""
+        from .diff import grad
+        cols, n = self._columns(X)
+        columns = {v: k for k, v in enumerate(self.variables)}
+        codes = []
+        for k, node in enumerate(self.nodes):
+            key = ("jacobian", id(node))
+            code = self._grad_code.get(key)
+            if code is None:
+                names = self.parameters[k]
+                derivs = grad(node, ["$" + p for p in names], simplify=False) if names else []
+                code = dag_bytecode([node] + list(derivs), columns, {p: j for j, p in enumerate(names)})
+                self._grad_code[key] = code
+            codes.append(code)
+        all_code = concat(codes)
+        flat, poff = self._params(params)
+        out = np.empty((int(all_code.rstart[-1]), cols.shape[1]), dtype=np_dtype(self.dtype))
+        _runner(self.dtype).run(all_code, cols, n, flat, poff, "predict", out=out, threads=threads)
+        preds = np.empty((len(self.nodes), n), dtype=np_dtype(self.dtype))
+        jacs = []
+        for k in range(len(self.nodes)):
+            r0, r1 = all_code.rstart[k], all_code.rstart[k + 1]
+            preds[k] = out[r0, :n]
+            jacs.append(out[r0 + 1:r1, :n].T.copy())
+        return preds, jacs
+
     # ------------------------------------------------------------------ the JIT tier
     def _program(self, k: int):
         from .program import Program

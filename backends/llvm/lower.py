@@ -59,9 +59,11 @@ class Emitter:
         self._widths: dict[str, int] = {}
 
     # -- helpers
+    prefix = "t"      # SSA name prefix; emitters sharing one function use different ones
+
     def tmp(self) -> str:
         self.counter += 1
-        return f"%t{self.counter}"
+        return f"%{self.prefix}{self.counter}"
 
     def declare(self, name: str, decl: str) -> str:
         self.decls.setdefault(name, decl)
