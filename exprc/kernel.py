@@ -107,8 +107,8 @@ class Kernel:
         if self.backend == "triton" and any(type(a).__module__.startswith("torch")
                                             for a in (*args, *kwargs.values())):
             return self.executable.call_torch(self, args, kwargs, params, out)   # stays on the device
-        if not kwargs and params is None and out is None:
-            result = self._fast_call(args, threads)
+        if not kwargs and params is None:
+            result = self._fast_call(args, threads, out)
             if result is not None:
                 return result
         arrays, pvec = self._bind(args, kwargs, params)
@@ -142,9 +142,10 @@ class Kernel:
 
     _NO_PARAMS = np.empty(0)
 
-    def _fast_call(self, args, threads):
+    def _fast_call(self, args, threads, out=None):
         """The common case without the general binding: same-length 1-D contiguous arrays of
-        the kernel's dtype, no parameters, one output. None when the case does not apply."""
+        the kernel's dtype, no parameters, one output (out= a matching array that does not
+        partly overlap an input). None when the case does not apply."""
         p = self.program
         if p.parameters or len(args) != len(p.variables) or len(p.outputs) != 1 or not args:
             return None
@@ -155,7 +156,12 @@ class Kernel:
                     or not a.flags.c_contiguous or (n is not None and a.shape[0] != n)):
                 return None
             n = a.shape[0]
-        out = np.empty(n, dtype=np_dtype(p.outputs[0].dtype))
+        if out is None:
+            out = np.empty(n, dtype=np_dtype(p.outputs[0].dtype))
+        elif (type(out) is not np.ndarray or out.ndim != 1 or out.shape[0] != n
+              or out.dtype != np_dtype(p.outputs[0].dtype) or not out.flags.c_contiguous
+              or any(np.may_share_memory(out, a) and not _same_view(out, a) for a in args)):
+            return None
         if n:
             if self.backend == "llvm":
                 self.executable.run(list(args), self._NO_PARAMS, [out], threads=threads)

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from exprc import ops
 from exprc.program import Program
 
 from . import target as _target
@@ -25,7 +26,9 @@ _KernelFn = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_int64, ctypes.c_void
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 
-PARALLEL_MIN_ROWS = 1 << 16            # below this, threads cost more than they save
+PARALLEL_MIN_WORK = 1 << 21   # rows x op cost below which threads cost more than they save
+                              # (measured: x*2 gains from 2 threads only beyond ~1e6 rows,
+                              # a 25-op expression beyond ~1e5)
 
 
 @functools.lru_cache(maxsize=1)
@@ -77,6 +80,7 @@ class Executable:
         self.mathlib = mathlib
         self._fns: dict[str, object] = {}    # layout -> native function, skips hashing per call
         self._width = None
+        self._cost: int | None = None        # op cost of one row, for the threading decision
 
     def function(self, layout: str):
         fn = self._fns.get(layout)
@@ -101,7 +105,9 @@ class Executable:
         fn = self.function("".join(codes))
         arr = (ctypes.c_int64 * len(slots))(*slots)
         t = default_threads() if threads is None else max(1, threads)
-        if t == 1 or n < PARALLEL_MIN_ROWS:
+        if self._cost is None:
+            self._cost = max(1, sum(ops.REGISTRY[n.op].cost for n in self.program.schedule() if n.args))
+        if t == 1 or n * self._cost < PARALLEL_MIN_WORK:
             fn(0, n, arr)
             return
         if self._width is None:

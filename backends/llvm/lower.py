@@ -1,9 +1,9 @@
 """Lower a Program to LLVM IR text: one explicitly vectorized loop over rows.
 
 Why explicit vectors rather than leaving it to LLVM's loop vectorizer: every row, including the
-last partial vector, goes through the same vector code (the tail uses masked loads and
-stores), so a row's result never depends on its position, the array length or how the rows
-were split across threads. Transcendental functions call glibc's libmvec vector variants
+last partial vector, goes through the same vector code (the tail is copied through stack
+buffers with masked loads and stores), so a row's result never depends on its position, the
+array length or how the rows were split across threads. Transcendental functions call glibc's libmvec vector variants
 (_ZGVeN16v_sinf and friends) where the process has them, else scalar libm per lane.
 
 Kernel ABI: void f(i64 start, i64 end, i64* slots). slots holds, in order, for each input a
@@ -430,14 +430,36 @@ class KernelEmitter(Emitter):
         if any(c == "s" for c in self.layout):
             i_splat = self.splat_value(self.body, "%i", "i64")
             self.body.append(f"  %lane_idx = add <{W} x i64> {i_splat}, {iota64}")
+        # contiguous arrays: full blocks use plain vector loads and stores (masked stores cost
+        # several times more on znver5, halving streaming bandwidth); the last partial block
+        # is copied into a stack buffer first and out of one after, so it runs the same code
+        in_bufs = {k: f"%buf.in{k}" for k, c in enumerate(in_layout) if c == "c"
+                   and p.variables[k] in {n.value for n in p.schedule() if n.op == ir.VAR}}
+        out_bufs = {k: f"%buf.out{k}" for k, c in enumerate(out_layout) if c == "c"}
+        out_elems = {k: ("i8", f"<{W} x i8>", 1) if p.outputs[k].dtype == BOOL else (s, v, self.size)
+                     for k in out_bufs}
+        for k, buf in in_bufs.items():
+            self.entry.append(f"  {buf} = alloca {v}, align 64")
+        for k, buf in out_bufs.items():
+            self.entry.append(f"  {buf} = alloca {out_elems[k][1]}, align 64")
+        if in_bufs or out_bufs:
+            self.body += [f"  %full = icmp sge i64 %rem, {W}", "  br i1 %full, label %rows, label %fill", "fill:"]
+            for k, buf in in_bufs.items():
+                ptr, val = self.tmp(), self.tmp()
+                self.body += [f"  {ptr} = getelementptr {s}, ptr {bases[k]}, i64 %i",
+                              f"  {val} = call {v} {load}(ptr {ptr}, i32 {self.size}, {self.vm} %mask, {v} {ones})",
+                              f"  store {v} {val}, ptr {buf}, align 64"]
+            self.body += ["  br label %rows", "rows:"]
+            self.block = "rows"
 
         def load_var(n: ir.Node) -> str:
             k = var_index[n.value]
             out = self.tmp()
             if in_layout[k] == "c":
-                ptr = self.tmp()
+                ptr, src = self.tmp(), self.tmp()
                 self.body.append(f"  {ptr} = getelementptr {s}, ptr {bases[k]}, i64 %i")
-                self.body.append(f"  {out} = call {v} {load}(ptr {ptr}, i32 {self.size}, {self.vm} %mask, {v} {ones})")
+                self.body.append(f"  {src} = select i1 %full, ptr {ptr}, ptr {in_bufs[k]}")
+                self.body.append(f"  {out} = load {v}, ptr {src}, align {self.size}")
             else:
                 ptrs = self.strided_ptrs(bases[k], stride_splats[k], s)
                 self.body.append(f"  {out} = call {v} {gather}(<{W} x ptr> {ptrs}, i32 {self.size}, "
@@ -459,12 +481,24 @@ class KernelEmitter(Emitter):
             else:
                 elem, vty, align, st, sc = s, v, self.size, store, scatter
             if out_layout[k] == "c":
-                ptr = self.tmp()
+                ptr, dst = self.tmp(), self.tmp()
                 self.body.append(f"  {ptr} = getelementptr {elem}, ptr {out_bases[k]}, i64 %i")
-                self.body.append(f"  call void {st}({vty} {val}, ptr {ptr}, i32 {align}, {self.vm} %mask)")
+                self.body.append(f"  {dst} = select i1 %full, ptr {ptr}, ptr {out_bufs[k]}")
+                self.body.append(f"  store {vty} {val}, ptr {dst}, align {align}")
             else:
                 ptrs = self.strided_ptrs(out_bases[k], stride_splats[nin + k], elem)
                 self.body.append(f"  call void {sc}({vty} {val}, <{W} x ptr> {ptrs}, i32 {align}, {self.vm} %mask)")
+        if out_bufs:        # the partial block: from the buffers to the arrays, masked
+            self.body += ["  br i1 %full, label %next, label %drain", "drain:"]
+            for k, buf in out_bufs.items():
+                elem, vty, align = out_elems[k]
+                st = store if elem == s else self.masked_ops("i8", vty)[1]
+                ptr, val = self.tmp(), self.tmp()
+                self.body += [f"  {ptr} = getelementptr {elem}, ptr {out_bases[k]}, i64 %i",
+                              f"  {val} = load {vty}, ptr {buf}, align 64",
+                              f"  call void {st}({vty} {val}, ptr {ptr}, i32 {align}, {self.vm} %mask)"]
+            self.body += ["  br label %next", "next:"]
+            self.block = "next"
 
         self.body += [
             f"  %i.next = add i64 %i, {W}",
