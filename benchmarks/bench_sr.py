@@ -1,0 +1,227 @@
+"""Symbolic regression on Feynman problems: exprc vs pyoperon vs gplearn at equal wall-clock.
+
+Problems: the first --problems formulas of exprc.datasets.feynman (SRSD's public formulas and
+sampling ranges) with at most 5 variables, regenerated offline. Per problem: 1,000 training
+rows, 1,000 test rows (noise-free), and the training target either noise-free or with 1%
+noise (Gaussian, standard deviation 0.01 * RMS(y), as SRBench). Every tool gets the same
+wall-clock budget per fit (--time seconds) and the same operators (+ - * / sin cos exp log
+sqrt, constants) and 2 threads where it can use them. Metrics, as SRBench defines them:
+  - test R^2 > 0.999
+  - exact recovery: the sympy difference between model and truth (constants rounded to 3
+    significant digits, tiny terms dropped) simplifies to a constant, or their ratio does
+  - model size: nodes of the sympy expression tree
+
+Usage: python benchmarks/bench_sr.py [--time 10] [--problems 30] [--tools exprc,pyoperon,gplearn]
+       [--json results.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import signal
+import statistics
+import sys
+import time
+import zlib
+
+import numpy as np
+import sympy as sp
+
+from exprc.datasets import feynman
+
+OPERATORS = ["add", "sub", "mul", "div", "sin", "cos", "exp", "log", "sqrt"]
+
+
+# ----------------------------------------------------------------------------- data
+
+def problems(count: int) -> list:
+    chosen = [p for p in feynman.FEYNMAN if len(p.variables) <= 5]
+    return chosen[:count]
+
+
+def dataset(problem, noise: float, seed: int):
+    import exprc
+    rng = np.random.default_rng(seed)
+    names = [v.name for v in problem.variables]
+    k = exprc.compile(problem.formula, dtype="float64", variables=names)
+
+    def draw(n):
+        cols = feynman.sample(problem, n, rng)
+        X = np.column_stack([cols[v] for v in names])
+        return X, np.asarray(k(*X.T), dtype=np.float64)
+    Xtr, ytr = draw(1000)
+    Xte, yte = draw(1000)
+    if noise:
+        ytr = ytr + rng.normal(0, noise * np.sqrt(np.mean(ytr ** 2)), ytr.shape)
+    return names, Xtr, ytr, Xte, yte
+
+
+# ----------------------------------------------------------------------------- tools
+
+def fit_exprc(names, X, y, budget, seed):
+    from exprc.search import SymbolicRegressor
+    m = SymbolicRegressor(time_limit=budget, random_state=seed, operators=OPERATORS)
+    m.fit(X, y, variable_names=names)
+    return m.predict, m.sympy()
+
+
+def fit_pyoperon(names, X, y, budget, seed):
+    from pyoperon.sklearn import SymbolicRegressor
+    m = SymbolicRegressor(allowed_symbols="add,sub,mul,div,constant,variable,sin,cos,exp,log,sqrt",
+                          max_time=int(budget), n_threads=2, random_state=seed,
+                          max_evaluations=10 ** 9, generations=10 ** 6)
+    m.fit(X, y)
+    text = m.get_model_string(m.model_, 12, names)
+    return m.predict, sp.sympify(text, locals={n: sp.Symbol(n, real=True) for n in names})
+
+
+def fit_gplearn(names, X, y, budget, seed):
+    """gplearn has no time budget: it grows generation by generation (warm_start) until the
+    budget is spent."""
+    from gplearn.genetic import SymbolicRegressor
+    m = SymbolicRegressor(population_size=1000, generations=1, function_set=("add", "sub", "mul", "div", "sin",
+                          "cos", "log", "sqrt"), random_state=seed, warm_start=True, n_jobs=1,
+                          parsimony_coefficient=0.001)
+    start = time.monotonic()
+    gens = 0
+    while True:
+        t = time.monotonic()
+        m.set_params(generations=gens + 1)
+        m.fit(X, y)
+        gens += 1
+        last = time.monotonic() - t
+        if time.monotonic() - start + last > budget:
+            break
+    return m.predict, gplearn_sympy(str(m._program), names)
+
+
+def gplearn_sympy(text: str, names):
+    syms = {f"X{k}": sp.Symbol(n, real=True) for k, n in enumerate(names)}
+    table = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+             # gplearn's protected operators, as the formula a user would read off
+             "div": lambda a, b: a / b, "sqrt": lambda a: sp.sqrt(sp.Abs(a)), "log": lambda a: sp.log(sp.Abs(a)),
+             "sin": sp.sin, "cos": sp.cos, "neg": lambda a: -a, "inv": lambda a: 1 / a}
+    return sp.sympify(text, locals={**syms, **table})
+
+
+TOOLS = {"exprc": fit_exprc, "pyoperon": fit_pyoperon, "gplearn": fit_gplearn}
+
+
+# ----------------------------------------------------------------------------- metrics
+
+def r2(y, pred) -> float:
+    pred = np.asarray(pred, dtype=np.float64)
+    if not np.all(np.isfinite(pred)):
+        return -np.inf
+    return 1.0 - float(np.sum((y - pred) ** 2) / np.sum((y - np.mean(y)) ** 2))
+
+
+def size(expr) -> int:
+    return sum(1 for _ in sp.preorder_traversal(expr))
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _round(expr, digits=3):
+    """Floats to `digits` significant digits; terms below 1e-6 of the largest dropped."""
+    repl = {}
+    for a in expr.atoms(sp.Float):
+        v = float(a)
+        repl[a] = sp.Float(float(f"{v:.{digits}g}")) if abs(v) >= 1e-6 else sp.Integer(0)
+    return expr.xreplace(repl)
+
+
+def recovered(model, truth, seconds: int = 10) -> bool:
+    """SRBench's symbolic-solution test, bounded in time (sympy can take forever)."""
+    def handler(signum, frame):
+        raise _Timeout()
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.alarm(seconds)
+    try:
+        diff = _round(sp.simplify(_round(model) - truth))
+        if not diff.free_symbols:
+            return True
+        ratio = _round(sp.simplify(_round(model) / truth))
+        return not ratio.free_symbols and ratio != 0
+    except (_Timeout, Exception):
+        return False
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def truth_sympy(problem):
+    from exprc.parser import parse
+    expr = parse(problem.formula).to_sympy()
+    return expr.xreplace({s: sp.Symbol(s.name, real=True) for s in expr.free_symbols})
+
+
+# ----------------------------------------------------------------------------- main
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--time", type=float, default=10.0, help="seconds per fit, every tool")
+    ap.add_argument("--problems", type=int, default=30)
+    ap.add_argument("--tools", default="exprc,pyoperon,gplearn")
+    ap.add_argument("--noise", default="0,0.01")
+    ap.add_argument("--json", help="write every result here (and resume from it)")
+    args = ap.parse_args(argv)
+    tools = [t for t in args.tools.split(",") if t]
+    noises = [float(v) for v in args.noise.split(",")]
+    results = []
+    if args.json and os.path.exists(args.json):
+        results = json.load(open(args.json))
+    done = {(r["problem"], r["noise"], r["tool"]) for r in results}
+    probs = problems(args.problems)
+    for p in probs:
+        truth = truth_sympy(p)
+        for noise in noises:
+            names, Xtr, ytr, Xte, yte = dataset(p, noise, seed=zlib.crc32(p.name.encode()))
+            for tool in tools:
+                if (p.name, noise, tool) in done:
+                    continue
+                t = time.monotonic()
+                try:
+                    predict, model = TOOLS[tool](names, Xtr, ytr, args.time, 0)
+                    with np.errstate(all="ignore"):
+                        score = r2(yte, predict(Xte))
+                    row = {"r2": score, "recovered": recovered(model, truth), "size": size(model),
+                           "model": str(model)}
+                except Exception as exc:     # a tool failing on a problem counts as a miss
+                    row = {"r2": -np.inf, "recovered": False, "size": None, "model": f"error: {exc}"}
+                row.update(problem=p.name, noise=noise, tool=tool, seconds=time.monotonic() - t)
+                results.append(row)
+                print(f"{p.name:10s} noise={noise:<5g} {tool:9s} R2={row['r2']:.6f} "
+                      f"rec={row['recovered']!s:5s} size={row['size']} {row['seconds']:.1f}s", flush=True)
+                if args.json:
+                    json.dump(results, open(args.json, "w"), indent=1, default=float)
+    print(table(results, tools, noises, len(probs), args.time))
+    return 0
+
+
+def table(results, tools, noises, n_problems, budget) -> str:
+    from exprc.backends.llvm import target
+    lines = [f"\n{n_problems} Feynman problems (SRSD formulas and ranges), 1,000 training rows, "
+             f"{budget:g} s per fit; {platform.machine()} {target.target().cpu}, {os.cpu_count()} cores\n",
+             "| noise | tool | test R² > 0.999 | exact recovery | median size |", "|---|---|---|---|---|"]
+    for noise in noises:
+        for tool in tools:
+            rows = [r for r in results if r["tool"] == tool and r["noise"] == noise]
+            if not rows:
+                continue
+            good = sum(1 for r in rows if r["r2"] > 0.999)
+            rec = sum(1 for r in rows if r["recovered"])
+            sizes = [r["size"] for r in rows if r["size"] is not None]
+            med = statistics.median(sizes) if sizes else float("nan")
+            lines.append(f"| {noise:.0%} | {tool} | {good}/{len(rows)} ({good / len(rows):.0%}) | "
+                         f"{rec}/{len(rows)} ({rec / len(rows):.0%}) | {med:g} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
