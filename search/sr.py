@@ -1,0 +1,936 @@
+"""Symbolic regression with the scikit-learn estimator API: exprc.search.SymbolicRegressor.
+
+    >>> from exprc.search import SymbolicRegressor
+    >>> sr = SymbolicRegressor(time_limit=30, random_state=0).fit(X, y)
+    >>> print(sr.equations_table()); sr.predict(X_new); sr.export("c")
+
+The search (sr_engine.py) evolves islands of expression trees: tournament selection,
+subtree/point/hoist/insert/shrink mutations and crossover, candidates simplified by exprc's
+passes, constants as IR parameters fitted by Levenberg-Marquardt on exact Jacobians, every
+model a linear scaling a + b * f of its tree. The driver here routes migrants between islands
+(in this process, or as Ray actors with ray_address), keeps the complexity-vs-loss Pareto
+archive (evolution.Archive), enforces the time and evaluation budgets and the target loss,
+shows progress and checkpoints after every generation. At the end the front is polished
+(longer constant fitting), constants that can be simple numbers (0, integers, small
+fractions) without costing accuracy are snapped, and each model becomes one exprc expression
+with numeric constants: equations_, best_, predict(), kernel(), export().
+
+Complexity is the node count of the printed expression (leaves included); loss is the mean
+squared error on the training data. With random_state and max_evaluations (and time_limit
+None, so the clock never decides), two runs give identical equations_.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import pickle
+import sys
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Sequence
+
+import numpy as np
+
+from exprc import ir
+from exprc.errors import ExprcError
+from exprc.population import Population
+
+from .evolution import Archive, Individual
+from .fitting import levenberg_marquardt
+from .sr_engine import DTYPE, Candidate, Island, IslandConfig, parse_operators, wrap
+
+try:
+    from sklearn.base import BaseEstimator as _SkBase, RegressorMixin as _SkRegressor
+    from sklearn.exceptions import NotFittedError as _SkNotFitted
+    HAVE_SKLEARN = True
+except ImportError:   # the estimator works without scikit-learn
+    HAVE_SKLEARN = False
+    _SkNotFitted = ValueError
+
+EXPORT_FORMATS = ("exprc", "sympy", "latex", "c", "llvm", "triton")
+MODEL_FORMAT = "exprc-symbolic-regression"
+CHECKPOINT_VERSION = 1
+
+
+class NotFittedError(ExprcError, _SkNotFitted):
+    """predict, export, ... before fit (scikit-learn's NotFittedError when it is installed)."""
+
+
+# ----------------------------------------------------------------------------- results
+
+@dataclass(frozen=True)
+class Equation:
+    """One model of the Pareto front. Reads like a dict too: eq["loss"]."""
+    complexity: int           # nodes of the expression, leaves included
+    loss: float               # mean squared error on the training data
+    r2: float
+    expression: str           # exprc text (parse() gives the node back)
+    node: ir.Node = field(repr=False, compare=False)
+
+    def __getitem__(self, key: str):
+        if key not in ("complexity", "loss", "r2", "expression", "node"):
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def to_dict(self) -> dict:
+        return {"complexity": self.complexity, "loss": self.loss, "r2": self.r2, "expression": self.expression}
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4g}" if math.isfinite(v) else str(v)
+
+
+def equations_table(equations: Sequence[Equation], best: int | None = None) -> str:
+    """The front as aligned text: complexity, loss (MSE), R^2, expression; '>' marks the best."""
+    rows = [(">" if k == best else " ", str(e.complexity), _fmt(e.loss), _fmt(e.r2), e.expression)
+            for k, e in enumerate(equations)]
+    head = (" ", "complexity", "loss", "r2", "expression")
+    widths = [max(len(r[i]) for r in rows + [head]) for i in range(4)]
+    lines = [" ".join(h.rjust(w) if i in (1, 2, 3) else h.ljust(w) for i, (h, w) in enumerate(zip(head, widths)))
+             + " " + head[4]]
+    for r in rows:
+        lines.append(" ".join(c.rjust(w) if i in (1, 2, 3) else c.ljust(w)
+                              for i, (c, w) in enumerate(zip(r, widths))) + " " + r[4])
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- get/set_params without sklearn
+
+class _ParamsMixin:
+    """get_params/set_params/score as scikit-learn's BaseEstimator and RegressorMixin define them."""
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        import inspect
+        sig = inspect.signature(cls.__init__)
+        return sorted(p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD)
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params):
+        valid = self._get_param_names()
+        for k, v in params.items():
+            if k not in valid:
+                raise ValueError(f"invalid parameter {k!r} for {type(self).__name__}; valid: {', '.join(valid)}")
+            setattr(self, k, v)
+        return self
+
+    def score(self, X, y, sample_weight=None) -> float:
+        y = np.asarray(y, dtype=np.float64).reshape(-1)
+        pred = self.predict(X)
+        w = np.ones_like(y) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        ybar = np.average(y, weights=w)
+        sst = float(np.sum(w * (y - ybar) ** 2))
+        sse = float(np.sum(w * (y - pred) ** 2))
+        return 1.0 - sse / sst if sst > 0 else (1.0 if sse == 0 else 0.0)
+
+
+_BASES = (_SkRegressor, _SkBase) if HAVE_SKLEARN else (_ParamsMixin,)
+
+
+# ----------------------------------------------------------------------------- runners
+
+class _LocalRunner:
+    """Islands in this process, stepped one after the other."""
+
+    def __init__(self, X, y, cfg: IslandConfig, seeds, states=None):
+        self.islands = [Island(X, y, cfg, s, k) for k, s in enumerate(seeds)]
+        if states:
+            for isl, st in zip(self.islands, states):
+                isl.set_state(st)
+
+    def step(self, immigrants, want_state: bool) -> list[dict]:
+        return [isl.step(imm, want_state) for isl, imm in zip(self.islands, immigrants)]
+
+    def close(self) -> None:
+        pass
+
+
+class _ProcessRunner:
+    """Islands spread over k worker processes of this machine (n_jobs), stepped in parallel;
+    the results are _LocalRunner's, bit for bit. Workers run `python -m exprc.search.sr_worker`
+    (see there), so the caller's script is never imported again."""
+
+    def __init__(self, n_jobs: int, X, y, cfg: IslandConfig, seeds, states=None):
+        import subprocess
+        from .sr_worker import send
+        n = len(seeds)
+        self.groups = [list(range(w, n, n_jobs)) for w in range(n_jobs)]
+        env = dict(os.environ)
+        env["EXPRC_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // n_jobs))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        self.procs = []
+        try:
+            for g in self.groups:
+                p = subprocess.Popen([sys.executable, "-m", "exprc.search.sr_worker"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, env=env)
+                self.procs.append(p)
+                send(p.stdin, (X, y, cfg, [(seeds[i], i) for i in g], [states[i] for i in g] if states else None))
+            for p in self.procs:
+                self._receive(p)
+        except BaseException:
+            self.close()
+            raise
+
+    def _receive(self, proc):
+        from .sr_worker import receive
+        try:
+            kind, payload = receive(proc.stdout)
+        except EOFError:
+            raise ExprcError("a search worker process died (see its messages above)") from None
+        if kind == "error":
+            raise ExprcError(f"search worker failed: {payload}")
+        return payload
+
+    def step(self, immigrants, want_state: bool) -> list[dict]:
+        from .sr_worker import send
+        for p, g in zip(self.procs, self.groups):
+            send(p.stdin, ("step", [list(immigrants[i]) for i in g], want_state))
+        out: list = [None] * sum(len(g) for g in self.groups)
+        for p, g in zip(self.procs, self.groups):
+            for i, r in zip(g, self._receive(p)):
+                out[i] = r
+        return out
+
+    def close(self) -> None:
+        from .sr_worker import send
+        for p in self.procs:
+            try:
+                send(p.stdin, ("close",))
+                p.stdin.close()
+            except (OSError, ValueError):
+                pass
+        for p in self.procs:
+            try:
+                p.wait(timeout=10)
+            except Exception:  # noqa: BLE001 - a stuck worker is ended
+                p.kill()
+            if p.stdout:
+                p.stdout.close()
+        self.procs = []
+
+
+class _RayRunner:
+    """The same Island class as Ray actors; one generation per call, all islands in parallel."""
+
+    def __init__(self, address: str, X, y, cfg: IslandConfig, seeds, states=None):
+        try:
+            import ray
+        except ImportError:
+            raise ExprcError("ray_address needs Ray: pip install 'exprc[ray]'") from None
+        self.ray = ray
+        if not ray.is_initialized():
+            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        remote = ray.remote(Island)
+        xr, yr = ray.put(np.ascontiguousarray(X)), ray.put(np.ascontiguousarray(y))
+        self.actors = [remote.remote(xr, yr, cfg, s, k) for k, s in enumerate(seeds)]
+        if states:
+            ray.get([a.set_state.remote(st) for a, st in zip(self.actors, states)])
+
+    def step(self, immigrants, want_state: bool) -> list[dict]:
+        return self.ray.get([a.step.remote(list(imm), want_state) for a, imm in zip(self.actors, immigrants)])
+
+    def close(self) -> None:
+        for a in self.actors:
+            self.ray.kill(a)
+
+
+# ----------------------------------------------------------------------------- progress
+
+class _Progress:
+    """A rich progress bar (best loss, front size, generation) on stderr; plain lines without rich."""
+
+    def __init__(self, enabled: bool, time_limit, max_evaluations):
+        self.enabled = enabled
+        self.total = float(max_evaluations) if max_evaluations else (float(time_limit) if time_limit else None)
+        self.by_evals = bool(max_evaluations)
+        self.bar = None
+        self.last = 0.0
+        if not enabled:
+            return
+        try:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        except ImportError:
+            return
+        self.bar = Progress(TextColumn("[bold]symbolic regression"), BarColumn(),
+                            TextColumn("gen {task.fields[gen]}"), TextColumn("evals {task.fields[evals]}"),
+                            TextColumn("best loss {task.fields[best]}"), TextColumn("front {task.fields[front]}"),
+                            TimeElapsedColumn(), console=Console(stderr=True), transient=False)
+        self.task = self.bar.add_task("search", total=self.total, gen=0, evals=0, best="-", front=0)
+        self.bar.start()
+
+    def update(self, gen: int, evals: int, elapsed: float, best: float, front: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is not None:
+            done = evals if self.by_evals else elapsed
+            self.bar.update(self.task, completed=min(done, self.total) if self.total else None, gen=gen,
+                            evals=evals, best=_fmt(best), front=front)
+        elif time.monotonic() - self.last > 2.0:
+            self.last = time.monotonic()
+            print(f"[{elapsed:.0f}s] gen {gen} evals {evals} best loss {_fmt(best)} front {front}",
+                  file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+# ----------------------------------------------------------------------------- the estimator
+
+class SymbolicRegressor(*_BASES):
+    """Find closed-form expressions y = f(x) (scikit-learn API: fit, predict, score, get_params).
+
+    Budgets (the search stops at the first one reached, after the generation in flight):
+      time_limit        seconds of search (it stops before a generation that would, on
+                        average, end past the limit); None: no limit (set None with
+                        max_evaluations for reproducible runs)
+      max_evaluations   candidate models fitted and scored (each new structure counts once)
+      target_loss       stop once the best MSE is at or below this
+    Search: operators (names from the op registry, definitions "sq(a) = a*a" or a dict
+    {"sq": "a*a"}; default + - * / sin cos exp log sqrt), max_size (node cap of a tree),
+    population_size (per island), n_islands, migration_interval (generations) and migrants,
+    tournament_size, crossover_rate, mutation_rate, parsimony (relative loss penalty per node
+    in selection), lm_iterations and lm_rows (rows sampled for the constant fitting; the loss
+    always uses every row), max_init_size, random_state, power_law_seeds (start every island
+    with the monomials prod x_j ** e_j that a log-log least-squares fit suggests).
+    Model choice: model_selection="best" takes the smallest model whose loss is within 1.5x of
+    the lowest, "accuracy" the lowest loss.
+    Long runs: progress (a rich progress bar), checkpoint (a file written after every
+    generation) and resume (continue from it: at most the generation in flight is lost).
+    Parallelism: by default the islands take turns in this process (kernels use every core,
+    the search's Python work one); n_jobs=k (or -1: one per core) spreads them over k worker
+    processes of this machine, and ray_address runs them as Ray actors ("auto", an address,
+    or "local" to start Ray here). All three give the same result for the same seed.
+    """
+
+    def __init__(self, operators=None, max_size: int = 35, population_size: int = 200, n_islands: int = 4,
+                 time_limit: float | None = 60.0, max_evaluations: int | None = None,
+                 target_loss: float | None = None, random_state=None, parsimony: float = 1e-3,
+                 tournament_size: int = 5, crossover_rate: float = 0.85, mutation_rate: float = 0.25,
+                 migration_interval: int = 10, migrants: int = 5, lm_iterations: int = 10,
+                 lm_rows: int = 1024, max_init_size: int = 15, power_law_seeds: bool = True,
+                 model_selection: str = "best",
+                 checkpoint: str | None = None, resume: bool = False, progress: bool = False,
+                 n_jobs: int | None = None, ray_address: str | None = None):
+        self.operators = operators
+        self.max_size = max_size
+        self.population_size = population_size
+        self.n_islands = n_islands
+        self.time_limit = time_limit
+        self.max_evaluations = max_evaluations
+        self.target_loss = target_loss
+        self.random_state = random_state
+        self.parsimony = parsimony
+        self.tournament_size = tournament_size
+        self.crossover_rate = crossover_rate
+        self.mutation_rate = mutation_rate
+        self.migration_interval = migration_interval
+        self.migrants = migrants
+        self.lm_iterations = lm_iterations
+        self.lm_rows = lm_rows
+        self.max_init_size = max_init_size
+        self.power_law_seeds = power_law_seeds
+        self.model_selection = model_selection
+        self.checkpoint = checkpoint
+        self.resume = resume
+        self.progress = progress
+        self.n_jobs = n_jobs
+        self.ray_address = ray_address
+
+    # ------------------------------------------------------------------ validation
+    def _validate(self) -> IslandConfig:
+        def positive_int(name, low=1):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < low:
+                raise ExprcError(f"{name} must be an integer >= {low}, got {v!r}")
+            return int(v)
+
+        for name in ("population_size", "n_islands", "migration_interval", "tournament_size"):
+            positive_int(name)
+        positive_int("max_size", 1)
+        positive_int("lm_iterations", 0)
+        positive_int("lm_rows", 8)
+        positive_int("migrants", 0)
+        positive_int("max_init_size", 1)
+        if self.n_jobs is not None and (not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs == 0):
+            raise ExprcError(f"n_jobs must be a non-zero integer or None, got {self.n_jobs!r}")
+        if self.max_evaluations is not None:
+            positive_int("max_evaluations")
+        for name in ("time_limit", "target_loss"):
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0):
+                raise ExprcError(f"{name} must be a non-negative number or None, got {v!r}")
+        for name in ("crossover_rate", "mutation_rate"):
+            v = getattr(self, name)
+            if not 0 <= v <= 1:
+                raise ExprcError(f"{name} must be between 0 and 1, got {v!r}")
+        if self.parsimony < 0:
+            raise ExprcError(f"parsimony must be >= 0, got {self.parsimony!r}")
+        if self.model_selection not in ("best", "accuracy"):
+            raise ExprcError(f"model_selection must be 'best' or 'accuracy', got {self.model_selection!r}")
+        if self.resume and not self.checkpoint:
+            raise ExprcError("resume=True needs checkpoint=PATH")
+        if self.time_limit is None and self.max_evaluations is None and self.target_loss is None:
+            raise ExprcError("give a budget: time_limit, max_evaluations or target_loss")
+        operators = parse_operators(self.operators)
+        return IslandConfig(variables=(), operators=operators, population_size=int(self.population_size),
+                            max_size=int(self.max_size), max_init=int(self.max_init_size),
+                            tournament_size=int(self.tournament_size), crossover_rate=float(self.crossover_rate),
+                            mutation_rate=float(self.mutation_rate), parsimony=float(self.parsimony),
+                            lm_iterations=int(self.lm_iterations), lm_rows=int(self.lm_rows),
+                            migrants=int(self.migrants), power_law_seeds=bool(self.power_law_seeds))
+
+    @staticmethod
+    def _names(X, variable_names, d: int) -> tuple[list[str], list[str]]:
+        """The given feature names and the variable names the expressions use."""
+        if variable_names is None and hasattr(X, "columns"):
+            variable_names = [str(c) for c in X.columns]
+        if variable_names is None:
+            given = [f"x{j}" for j in range(d)]
+        else:
+            given = [str(v) for v in variable_names]
+            if len(given) != d:
+                raise ExprcError(f"variable_names has {len(given)} names for {d} columns of X")
+            if len(set(given)) != len(given):
+                raise ExprcError("variable_names must be unique")
+        from exprc.parser import parse
+        internal = []
+        for j, name in enumerate(given):
+            try:
+                ok = parse(name).op == ir.VAR and parse(name).value == name
+            except ExprcError:
+                ok = False
+            internal.append(name if ok and not name.startswith("_") else f"x{j}")   # "_": parameter names
+        if len(set(internal)) != len(internal):     # a fallback name met a given one
+            internal = [f"x{j}" for j in range(d)]
+        return given, internal
+
+    @staticmethod
+    def _as_arrays(X, y=None):
+        try:
+            Xa = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ExprcError(f"X must be numeric: {exc}") from None
+        if Xa.ndim == 1:
+            Xa = Xa[:, None]
+        if Xa.ndim != 2:
+            raise ExprcError(f"X must be 2-D (n_samples, n_features), got shape {Xa.shape}")
+        if y is None:
+            return Xa, None
+        try:
+            ya = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ExprcError(f"y must be numeric: {exc}") from None
+        if ya.ndim == 2 and ya.shape[1] == 1:
+            ya = ya[:, 0]
+        if ya.ndim != 1:
+            raise ExprcError(f"y must be 1-D, got shape {ya.shape}")
+        if len(ya) != len(Xa):
+            raise ExprcError(f"X has {len(Xa)} rows but y has {len(ya)}")
+        if len(ya) < 2:
+            raise ExprcError("need at least 2 samples")
+        if not (np.all(np.isfinite(Xa)) and np.all(np.isfinite(ya))):
+            raise ExprcError("X and y must be finite (no NaN or infinity)")
+        return Xa, ya
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y, variable_names: Sequence[str] | None = None):
+        """Search for expressions of X's columns that predict y. variable_names: the names
+        the expressions use (default: DataFrame columns, else x0, x1, ...)."""
+        cfg = self._validate()
+        Xa, ya = self._as_arrays(X, y)
+        given, names = self._names(X, variable_names, Xa.shape[1])
+        cfg.variables = tuple(names)
+        self.feature_names_in_ = np.array(given, dtype=object)
+        self.variable_names_ = list(names)
+        self.n_features_in_ = Xa.shape[1]
+        archive, stats = self._search(Xa, ya, cfg)
+        self.n_evaluations_ = stats["evaluations"]
+        self.n_generations_ = stats["generation"]
+        self.search_time_ = stats["elapsed"]
+        self.equations_ = finalize(archive, Xa, ya, names)
+        self.best_index_ = select_best(self.equations_, float(np.var(ya)), self.model_selection)
+        self.best_ = self.equations_[self.best_index_]
+        self._kernels = {}
+        return self
+
+    def _jobs(self) -> int:
+        n = self.n_jobs
+        if n is None:
+            return 1
+        if n < 0:
+            n = max(1, (os.cpu_count() or 1) + 1 + n)     # -1: every core, -2: all but one
+        return max(1, min(int(n), int(self.n_islands)))
+
+    def _seeds(self, n: int):
+        rs = self.random_state
+        if isinstance(rs, np.random.Generator):
+            rs = int(rs.integers(2 ** 63))
+        elif isinstance(rs, np.random.RandomState):
+            rs = int(rs.randint(2 ** 31))
+        return np.random.SeedSequence(rs).spawn(n)
+
+    def _fingerprint(self, X, y, cfg: IslandConfig) -> str:
+        h = hashlib.sha256()
+        h.update(np.ascontiguousarray(X).tobytes())
+        h.update(np.ascontiguousarray(y).tobytes())
+        desc = (cfg.variables, tuple(o.describe() for o in cfg.operators), cfg.population_size, cfg.max_size,
+                cfg.max_init, cfg.tournament_size, cfg.crossover_rate, cfg.mutation_rate, cfg.parsimony,
+                cfg.lm_iterations, cfg.lm_rows, cfg.migrants, cfg.power_law_seeds, self.n_islands,
+                self.migration_interval,
+                repr(self.random_state))
+        h.update(repr(desc).encode())
+        return h.hexdigest()
+
+    def _load_checkpoint(self, fingerprint: str) -> dict | None:
+        path = self.checkpoint
+        if not (self.resume and path and os.path.exists(path)):
+            return None
+        try:
+            with open(path, "rb") as fh:
+                st = pickle.load(fh)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as exc:
+            raise ExprcError(f"cannot read checkpoint {path}: {exc}") from None
+        if not isinstance(st, dict) or st.get("version") != CHECKPOINT_VERSION:
+            raise ExprcError(f"{path} is not a symbolic-regression checkpoint of this version")
+        if st["fingerprint"] != fingerprint:
+            raise ExprcError(f"checkpoint {path} was written for other data or settings; "
+                             "use the same X, y and search settings to resume (budgets may differ)")
+        return st
+
+    def _save_checkpoint(self, state: dict) -> None:
+        path = self.checkpoint
+        tmp = f"{path}.tmp"
+        with open(tmp, "wb") as fh:
+            pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+
+    def _search(self, X, y, cfg: IslandConfig):
+        n_isl = int(self.n_islands)
+        var_y = float(np.var(y))
+        fingerprint = self._fingerprint(X, y, cfg) if self.checkpoint else ""
+        saved = self._load_checkpoint(fingerprint) if self.checkpoint else None
+        archive = Archive()
+        generation = evaluations = 0
+        elapsed_before = 0.0
+        immigrants: list[list[Candidate]] = [[] for _ in range(n_isl)]
+        states = None
+        if saved is not None:
+            generation, evaluations, elapsed_before = saved["generation"], saved["evaluations"], saved["elapsed"]
+            for c in saved["archive"]:
+                archive.add(Individual(c, (c.size, c.nmse)), c.key)
+            immigrants = saved["immigrants"]
+            states = saved["states"]
+        seeds = self._seeds(n_isl)
+        if self.ray_address is not None:
+            address = None if self.ray_address == "local" else self.ray_address
+            runner = _RayRunner(address, X, y, cfg, seeds, states)
+        elif self._jobs() > 1:
+            runner = _ProcessRunner(self._jobs(), X, y, cfg, seeds, states)
+        else:
+            runner = _LocalRunner(X, y, cfg, seeds, states)
+        progress = _Progress(bool(self.progress), self.time_limit, self.max_evaluations)
+        start = time.monotonic()
+        elapsed = elapsed_before
+
+        def best_mse() -> float:
+            front = archive.front()
+            return min((i.genome.nmse for i in front), default=math.inf) * var_y
+
+        last_round = 0.0
+
+        def done() -> bool:
+            if self.max_evaluations is not None and evaluations >= self.max_evaluations:
+                return True
+            # stop when the next generation would end, on average, past the time limit
+            if self.time_limit is not None and elapsed + 0.5 * last_round >= self.time_limit:
+                return True
+            return self.target_loss is not None and best_mse() <= self.target_loss
+
+        try:
+            while not done():
+                round_start = time.monotonic()
+                results = runner.step(immigrants, bool(self.checkpoint))
+                generation += 1
+                for r in results:
+                    evaluations += r["evaluations"]
+                    _add_front(archive, r["front"])
+                immigrants = [[] for _ in range(n_isl)]
+                if n_isl > 1 and generation % int(self.migration_interval) == 0:
+                    immigrants = [list(results[(k - 1) % n_isl]["emigrants"]) for k in range(n_isl)]
+                elapsed = elapsed_before + time.monotonic() - start
+                last_round = time.monotonic() - round_start
+                progress.update(generation, evaluations, elapsed, best_mse(), len(archive.members))
+                if self.checkpoint:
+                    self._save_checkpoint({
+                        "version": CHECKPOINT_VERSION, "fingerprint": fingerprint, "generation": generation,
+                        "evaluations": evaluations, "elapsed": elapsed,
+                        "archive": [i.genome for i in archive.front()],
+                        "immigrants": immigrants, "states": [r["state"] for r in results]})
+        except KeyboardInterrupt:       # stop early, keep what was found
+            pass
+        finally:
+            progress.close()
+            runner.close()
+        return [i.genome for i in archive.front()], {"generation": generation, "evaluations": evaluations,
+                                                     "elapsed": elapsed}
+
+    # ------------------------------------------------------------------ using the model
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "equations_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(X, y) first")
+
+    def _equation(self, index: int | None) -> Equation:
+        self._check_fitted()
+        if index is None:
+            return self.best_
+        if not -len(self.equations_) <= index < len(self.equations_):
+            raise ExprcError(f"no equation {index}: the front has {len(self.equations_)}")
+        return self.equations_[index]
+
+    def kernel(self, index: int | None = None):
+        """The model compiled by exprc (float64, inputs in variable order)."""
+        eq = self._equation(index)
+        kernels = self.__dict__.setdefault("_kernels", {})
+        k = kernels.get(eq.expression)
+        if k is None:
+            import exprc
+            k = kernels[eq.expression] = exprc.compile(eq.node, dtype="float64", variables=self.variable_names_)
+        return k
+
+    def predict(self, X, index: int | None = None) -> np.ndarray:
+        """Predictions of the best model (or of equations_[index])."""
+        self._check_fitted()
+        Xa, _ = self._as_arrays(X)
+        if Xa.shape[1] != self.n_features_in_:
+            raise ExprcError(f"X has {Xa.shape[1]} features, the model was fitted on {self.n_features_in_}")
+        k = self.kernel(index)
+        out = np.asarray(k(*[np.ascontiguousarray(Xa[:, j]) for j in range(Xa.shape[1])]), dtype=np.float64)
+        return np.broadcast_to(out, (len(Xa),)).copy()
+
+    def sympy(self, index: int | None = None):
+        """The model as a sympy expression (fitted constants as Floats, snapped ones exact)."""
+        return to_sympy(self._equation(index).node)
+
+    def latex(self, index: int | None = None) -> str:
+        import sympy
+        return sympy.latex(self.sympy(index))
+
+    def export(self, fmt: str = "exprc", index: int | None = None) -> str:
+        """The model as text: exprc, sympy, latex, c (C99 source), llvm (LLVM IR), triton (a
+        Triton kernel's Python source)."""
+        if fmt not in EXPORT_FORMATS:
+            from exprc.parser import suggest
+            raise ExprcError(f"unknown export format {fmt!r}{suggest(str(fmt), EXPORT_FORMATS)}; "
+                             f"use one of {', '.join(EXPORT_FORMATS)}")
+        eq = self._equation(index)
+        if fmt == "exprc":
+            return eq.expression
+        if fmt == "sympy":
+            return str(self.sympy(index))
+        if fmt == "latex":
+            return self.latex(index)
+        k = self.kernel(index)
+        if fmt == "c":
+            from exprc.backends.c_source import emit_c
+            return emit_c(k.program)
+        if fmt == "llvm":
+            return k.source("llvm")
+        from exprc.backends.triton_backend import triton_source
+        return triton_source(k.program)
+
+    def equations_table(self) -> str:
+        self._check_fitted()
+        return equations_table(self.equations_, self.best_index_)
+
+    def __getstate__(self):
+        parent = getattr(super(), "__getstate__", None)
+        state = dict(parent() if parent is not None else self.__dict__)
+        state.pop("_kernels", None)         # compiled code is rebuilt on first use
+        return state
+
+    def __str__(self) -> str:
+        if not hasattr(self, "equations_"):
+            return repr(self)
+        return self.best_.expression
+
+    # ------------------------------------------------------------------ model files
+    def to_dict(self, target: str = "y") -> dict:
+        self._check_fitted()
+        return {"format": MODEL_FORMAT, "version": 1, "variables": list(self.variable_names_),
+                "feature_names": [str(v) for v in self.feature_names_in_], "target": target,
+                "equations": [e.to_dict() for e in self.equations_], "best": int(self.best_index_)}
+
+    def save(self, path, target: str = "y") -> None:
+        """Write the fitted front as JSON (what `exprc fit -o model.json` writes)."""
+        with open(path, "w") as fh:
+            json.dump(self.to_dict(target), fh, indent=2)
+            fh.write("\n")
+
+    @classmethod
+    def from_dict(cls, model: dict) -> "SymbolicRegressor":
+        from exprc.parser import parse
+        if not isinstance(model, dict) or model.get("format") != MODEL_FORMAT:
+            raise ExprcError("not an exprc symbolic-regression model (format field missing or different)")
+        try:
+            names = [str(v) for v in model["variables"]]
+            eqs = []
+            for e in model["equations"]:
+                node = parse(e["expression"], dtype=DTYPE)
+                eqs.append(Equation(int(e["complexity"]), float(e["loss"]), float(e.get("r2", math.nan)),
+                                    e["expression"], node))
+            best = int(model["best"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ExprcError(f"malformed model: {exc}") from None
+        if not eqs or not 0 <= best < len(eqs):
+            raise ExprcError("malformed model: no equations, or best out of range")
+        for e in eqs:
+            extra = [v for v in e.node.variables if v not in names]
+            if extra:
+                raise ExprcError(f"malformed model: {e.expression!r} uses {', '.join(extra)}, not in variables")
+        est = cls()
+        est.variable_names_ = names
+        est.feature_names_in_ = np.array(model.get("feature_names", names), dtype=object)
+        est.n_features_in_ = len(names)
+        est.equations_, est.best_index_, est.best_ = eqs, best, eqs[best]
+        est._kernels = {}
+        return est
+
+    @classmethod
+    def load(cls, path) -> "SymbolicRegressor":
+        try:
+            with open(path) as fh:
+                model = json.load(fh)
+        except json.JSONDecodeError as exc:
+            raise ExprcError(f"{path} is not JSON: {exc}") from None
+        return cls.from_dict(model)
+
+
+def _add_front(archive: Archive, cands: Sequence[Candidate]) -> None:
+    """Offer candidates to the archive, skipping (cheaply) those a member already dominates."""
+    members = [(i.genome.size, i.genome.nmse) for i in archive.members.values()]
+    for c in cands:
+        if any(s <= c.size and l <= c.nmse for s, l in members):
+            continue
+        if archive.add(Individual(c, (c.size, c.nmse)), c.key):
+            members = [(i.genome.size, i.genome.nmse) for i in archive.members.values()]
+
+
+# ----------------------------------------------------------------------------- finishing the front
+
+SNAP_REL, SNAP_ABS = 1e-4, 1e-24       # a snap may raise the normalized loss this much
+POLISH_ITERATIONS = 30
+POLISH_ROWS = 10_000
+
+
+def _snap_values(v: float) -> list[Fraction]:
+    """Simple numbers near v, simplest first: 0, the nearest integer, fractions up to /12."""
+    out = [Fraction(0)]
+    if not math.isfinite(v):
+        return out
+    near = lambda c: abs(float(c) - v) <= 0.05 * abs(v) + 1e-12  # noqa: E731
+    r = Fraction(round(v))
+    if r != 0 and near(r):
+        out.append(r)
+    for den in (2, 3, 4, 5, 6, 8, 10, 12):
+        f = Fraction(v).limit_denominator(den)
+        if f.denominator > 1 and f not in out and near(f):
+            out.append(f)
+    return out
+
+
+def _decimal(v: float) -> ir.Node:
+    """A constant that prints as the shortest decimal of v and rounds back to v."""
+    return ir.const(Fraction(Decimal(repr(float(v)))), DTYPE)
+
+
+def _losses(nodes: Sequence[ir.Node], params: Sequence[np.ndarray], X, y, names) -> np.ndarray:
+    if not nodes:
+        return np.zeros(0)
+    with np.errstate(all="ignore"):
+        mse = Population(list(nodes), variables=names, dtype=DTYPE).loss(X, y, metric="mse",
+                                                                         params=[np.asarray(p) for p in params])
+    return np.where(np.isfinite(mse), mse, np.inf)
+
+
+def _assemble(node: ir.Node, a, b) -> ir.Node:
+    """a + b * node written simply (a, b: Fractions or float values)."""
+    def const(v):
+        return ir.const(v, DTYPE) if isinstance(v, Fraction) else _decimal(v)
+    bv = float(b)
+    if bv == 0:
+        return const(a)
+    if bv == 1:
+        term = node
+    elif bv == -1:
+        term = ir.apply("neg", node)
+    else:
+        term = ir.apply("mul", const(b), node)
+    if float(a) == 0:
+        return term
+    if float(a) < 0:
+        return ir.apply("sub", term, const(-a if isinstance(a, Fraction) else -float(a)))
+    return ir.apply("add", term, const(a))
+
+
+def _negative_const(n: ir.Node) -> bool:
+    return n.op == ir.CONST and not isinstance(n.value, bool) and n.value < 0
+
+
+def _tidy(node: ir.Node) -> ir.Node:
+    """Cosmetics that keep the value: x + -c -> x - c, x - -c -> x + c, x * c -> c * x."""
+    def step(n: ir.Node, args):
+        n = ir.rebuild(n, args)
+        if n.op in ("add", "sub") and _negative_const(n.args[1]):
+            return ir.apply("sub" if n.op == "add" else "add", n.args[0], ir.const(-n.args[1].value, n.dtype))
+        if n.op == "add" and _negative_const(n.args[0]) and not _negative_const(n.args[1]):
+            return ir.apply("sub", n.args[1], ir.const(-n.args[0].value, n.dtype))
+        if n.op == "mul" and n.args[1].op == ir.CONST and n.args[0].op != ir.CONST:
+            n = ir.apply("mul", n.args[1], n.args[0])
+        if n.op == "mul" and n.args[0].op == ir.CONST and n.args[1].op == "neg" and n.dtype != "bool":
+            return ir.apply("mul", ir.const(-n.args[0].value, n.dtype), n.args[1].args[0])
+        return n
+    return ir.transform([node], step)[0]
+
+
+_SIN_SHIFT = {0: ("sin", 1), 1: ("cos", 1), 2: ("sin", -1), 3: ("cos", -1)}     # sin(u + k*pi/2)
+_COS_SHIFT = {0: ("cos", 1), 1: ("sin", -1), 2: ("cos", -1), 3: ("sin", 1)}     # cos(u + k*pi/2)
+
+
+def _phases(node: ir.Node) -> ir.Node:
+    """sin(u + k*pi/2) and cos(u + k*pi/2) (k an integer, to 1e-9) as +-sin(u) or +-cos(u)."""
+    def step(n: ir.Node, args):
+        n = ir.rebuild(n, args)
+        if n.op not in ("sin", "cos") or n.args[0].op not in ("add", "sub"):
+            return n
+        u, c = n.args[0].args
+        if u.op == ir.CONST and n.args[0].op == "add":
+            u, c = c, u
+        if c.op != ir.CONST or isinstance(c.value, bool):
+            return n
+        shift = float(c.value) * (1 if n.args[0].op == "add" else -1)
+        k = shift / (math.pi / 2)
+        if abs(k - round(k)) > 1e-9 or abs(k) > 1e6:
+            return n
+        op, sign = (_SIN_SHIFT if n.op == "sin" else _COS_SHIFT)[int(round(k)) % 4]
+        out = ir.apply(op, u)
+        return out if sign > 0 else ir.apply("neg", out)
+    return ir.transform([node], step)[0]
+
+
+def finalize(front: Sequence[Candidate], X, y, names: Sequence[str]) -> list[Equation]:
+    """The archive's models polished, with simple constants snapped, as exprc expressions
+    (numeric constants, no parameters), Pareto-filtered on (complexity, MSE)."""
+    from exprc.passes.pipeline import optimize
+    names = list(names)
+    var_y = float(np.var(y))
+    front = list(front)
+    if not front:
+        m = float(np.mean(y))
+        node = _decimal(m)
+        mse = float(np.mean((y - m) ** 2))
+        return [Equation(1, mse, 0.0, str(node), node)]
+    # polish: a longer constant fit on (up to) POLISH_ROWS rows
+    rows = np.arange(len(y)) if len(y) <= POLISH_ROWS else np.linspace(0, len(y) - 1, POLISH_ROWS).astype(int)
+    wrapped = [wrap(c.node) for c in front]
+    params = [c.full_params() for c in front]
+    fitk = [k for k, c in enumerate(front) if len(c.values)]
+    if fitk:
+        fitted, _ = levenberg_marquardt([wrapped[k] for k in fitk], [params[k] for k in fitk], X[rows], y[rows],
+                                        names, iterations=POLISH_ITERATIONS, dtype=DTYPE)
+        trial = list(params)
+        for j, k in enumerate(fitk):
+            trial[k] = fitted[j]
+        old = _losses(wrapped, params, X, y, names)
+        new = _losses(wrapped, trial, X, y, names)
+        params = [trial[k] if new[k] <= old[k] else params[k] for k in range(len(front))]
+        base = np.minimum(old, new)
+    else:
+        base = _losses(wrapped, params, X, y, names)
+    # snapping: per parameter position, every model's candidates in one population call
+    nodes = list(wrapped)
+    values = [dict(zip(w.parameters, map(float, p))) for w, p in zip(wrapped, params)]
+    limit = base * (1 + SNAP_REL) + SNAP_ABS * var_y
+    for j in range(max(len(w.parameters) for w in wrapped)):
+        trials, owners = [], []
+        for k, w in enumerate(wrapped):
+            if j >= len(w.parameters):
+                continue
+            name = w.parameters[j]
+            for f in _snap_values(values[k][name]):
+                t = ir.substitute([nodes[k]], {name: ir.const(f, DTYPE)}, kind=ir.PARAM)[0]
+                trials.append(t)
+                owners.append((k, name, f))
+        if not trials:
+            continue
+        tparams = [np.array([values[k][p] for p in t.parameters]) for t, (k, _, _) in zip(trials, owners)]
+        losses = _losses(trials, tparams, X, y, names)
+        taken: set[int] = set()
+        for t, (k, name, f), loss in zip(trials, owners, losses):
+            if k not in taken and loss <= limit[k]:
+                taken.add(k)
+                nodes[k] = t
+                values[k].pop(name)
+    # numeric constants for what is left, the scale written out, fast-math cleanup
+    finals = []
+    for k, c in enumerate(front):
+        node = nodes[k]
+        consts = {p: _decimal(v) for p, v in values[k].items()}
+        node = ir.substitute([node], consts, kind=ir.PARAM)[0] if consts else node
+        # node is a + b * f with a and b now constants: rewrite the scale simply
+        if node.op == "add" and node.args[1].op == "mul":
+            a_node, (b_node, f) = node.args[0], node.args[1].args
+            if a_node.op == ir.CONST and b_node.op == ir.CONST:
+                node = _assemble(f, a_node.value, b_node.value)
+        node = _phases(optimize(node, level=1, fastmath=True))
+        finals.append(_tidy(optimize(node, level=1, fastmath=True)))
+    # the printed text is the model: read it back (a fraction such as 4/7 prints as a division)
+    from exprc.parser import parse
+    finals = [parse(str(n), dtype=DTYPE) for n in finals]
+    mse = _losses(finals, [np.zeros(0)] * len(finals), X, y, names)
+    eqs = []
+    for node, m in zip(finals, mse):
+        if not math.isfinite(m):
+            continue
+        r2 = 1.0 - m / var_y if var_y > 0 else (1.0 if m == 0 else 0.0)
+        eqs.append(Equation(node.size, float(m), float(r2), str(node), node))
+    eqs.sort(key=lambda e: (e.complexity, e.loss))
+    out, best = [], math.inf
+    for e in eqs:
+        if e.loss < best:
+            out.append(e)
+            best = e.loss
+    if not out:
+        return finalize([], X, y, names)
+    return out
+
+
+def select_best(equations: Sequence[Equation], var_y: float, rule: str = "best") -> int:
+    """'accuracy': the lowest loss; 'best': the smallest model within 1.5x of the lowest loss
+    (or within a normalized loss of 1e-24 of zero: exact fits differ only by rounding)."""
+    losses = np.array([e.loss for e in equations])
+    k_min = int(np.argmin(losses))
+    if rule == "accuracy":
+        return k_min
+    limit = max(1.5 * losses[k_min], 1e-24 * var_y)
+    for k, e in enumerate(equations):       # sorted by complexity
+        if e.loss <= limit:
+            return k
+    return k_min
+
+
+def to_sympy(node: ir.Node):
+    """node as sympy: constants with long decimal expansions become Floats."""
+    import sympy
+    expr = node.to_sympy()
+    repl = {r: sympy.Float(float(r), 17) for r in expr.atoms(sympy.Rational)
+            if r.q > 1000 or abs(r.p) > 10 ** 6}
+    return expr.xreplace(repl) if repl else expr
