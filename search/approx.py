@@ -280,6 +280,28 @@ def _verify_point(cand: Candidate, problem: ApproxProblem, reference: ir.Node, i
     return point
 
 
+def _checked_interval(function: str, interval) -> tuple[float, float]:
+    """The interval as floats, refused unless it is finite, non-empty in float32 and inside
+    the function's domain (a minimax fit across a pole or a NaN never ends well)."""
+    import exprc
+    try:
+        a, b = (float(v) for v in interval)
+    except (TypeError, ValueError):
+        raise ExprcError(f"the interval must be two numbers, got {interval!r}") from None
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise ExprcError(f"the interval must be finite, got [{a}, {b}]")
+    if not np.float32(a) < np.float32(b):
+        raise ExprcError(f"the interval [{a}, {b}] holds no two float32 numbers: give A < B")
+    k = exprc.compile(f"{function}(x)", dtype="float64", mathlib="libm", variables=["x"])
+    xs = np.linspace(a, b, 4097)
+    with np.errstate(all="ignore"):
+        bad = ~np.isfinite(np.asarray(k(xs), dtype=np.float64))
+    if bad.any():
+        raise ExprcError(f"{function} is not finite everywhere on [{a}, {b}] (at x = {xs[bad][0]:g}); "
+                         f"choose an interval inside its domain")
+    return a, b
+
+
 def approximate(function: str, interval: tuple[float, float] | None = None, max_ops: int = 10,
                 time_limit: float = 60.0, seed: int = 0, population_size: int = 120, whole: bool = False,
                 sample_size: int = 16384, refine_sample_size: int = 1 << 17, out_dir: str | Path | None = None, checkpoint: str | None = None,
@@ -304,7 +326,7 @@ def approximate(function: str, interval: tuple[float, float] | None = None, max_
     else:
         if interval is None:
             raise ExprcError("give an interval, or whole=True for a whole function")
-        core_interval = judge_interval = (float(interval[0]), float(interval[1]))
+        core_interval = judge_interval = _checked_interval(function, interval)
         core_reference = parse(f"{function}(x)", dtype="float64")
     reference = parse(f"{function}(x)", dtype="float64")
     rng = np.random.default_rng(seed)

@@ -711,6 +711,10 @@ class SymbolicRegressor(*_BASES):
                 model = json.load(fh)
         except json.JSONDecodeError as exc:
             raise ExprcError(f"{path} is not JSON: {exc}") from None
+        except FileNotFoundError:
+            raise ExprcError(f"no such file: {path}") from None
+        except OSError as exc:
+            raise ExprcError(f"cannot read {path}: {exc.strerror}") from None
         return cls.from_dict(model)
 
 

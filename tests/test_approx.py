@@ -214,6 +214,18 @@ def test_bad_requests_are_clear_errors():
         approximate("tanh", whole=True)
 
 
+@pytest.mark.parametrize("function, interval, message", [
+    ("log", (-1, 1), "not finite everywhere"),      # outside the domain: refused, not a hang
+    ("log", (0, 1), "not finite everywhere"),       # a pole at the end
+    ("exp2", (float("nan"), 1), "must be finite"),
+    ("exp2", (1, 0), "A < B"),
+    ("exp2", (1, 1.00000001), "A < B"),             # one float32 only
+])
+def test_intervals_outside_the_domain_or_empty_are_refused(function, interval, message):
+    with pytest.raises(exprc.ExprcError, match=message):
+        approximate(function, interval, time_limit=1)
+
+
 def test_cli_approx(tmp_path, capsys):
     out = tmp_path / "res"
     rc = cli_main(["approx", "exp2", "--interval", "0", "1", "--max-ops", "3", "--time", "4",
