@@ -26,6 +26,8 @@ def register(sub) -> None:
     f.add_argument("--seed", type=int, default=None)
     f.add_argument("--checkpoint", help="checkpoint file, written after every generation")
     f.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
+    f.add_argument("--jobs", type=int, default=-1,
+                   help="worker processes for the islands (default -1: one per core; 1: this process)")
     f.add_argument("--ray", metavar="ADDRESS", help="run islands as Ray actors ('auto', an address, or 'local')")
     f.add_argument("--quiet", action="store_true", help="no progress bar")
     f.add_argument("-o", "--output", default="model.json", help="model file to write (default model.json)")
@@ -73,7 +75,8 @@ def cmd_fit(args) -> int:
     sr = SymbolicRegressor(operators=args.operators, max_size=args.max_size, population_size=args.population,
                            n_islands=args.islands, time_limit=args.time, max_evaluations=args.evaluations,
                            target_loss=args.target_loss, random_state=args.seed, checkpoint=args.checkpoint,
-                           resume=args.resume, progress=show, ray_address=args.ray)
+                           resume=args.resume, progress=show, ray_address=args.ray,
+                           n_jobs=args.jobs)
     sr.fit(X, np.asarray(y, dtype=np.float64), variable_names=features)
     print(sr.equations_table())
     print(f"best: {target} = {sr.best_.expression}")
