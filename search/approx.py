@@ -369,6 +369,17 @@ def approximate(function: str, interval: tuple[float, float] | None = None, max_
     verify_below = 8.0 if template else math.inf   # whole functions: 2**32 inputs per proof
     refine_below = 4.0                               # where refining constants can matter
     interesting = [n for n, ent in by_ops.items() if min(e for e, _ in ent) <= refine_below]
+    # the baselines are proven first: their proofs are needed anyway (and cached for the
+    # shortlist), and what is left of the time limit then goes to refinement
+    base_errs = problem.errors([c for _, c in horner_seeds], dense.x, dense.ref, dense.ulp) if horner_seeds else []
+    baselines = []
+    for (s, c), e in zip(horner_seeds, base_errs):
+        if problem.ops(c) > max_ops:
+            continue
+        if e > verify_below:
+            baselines.append(Point(problem.ops(c), round(float(e), 4), "sampled", str(problem.whole(c.concrete())), s.kind))
+        else:
+            baselines.append(_verify_point(c, problem, reference, judge_interval, s.kind))
     front_points: list[Point] = []
     for n, entries in sorted(by_ops.items()):
         entries.sort(key=lambda ec: ec[0])
@@ -390,12 +401,15 @@ def approximate(function: str, interval: tuple[float, float] | None = None, max_
             continue
         left = [m for m in interesting if m >= n]
         deadline = time.monotonic() + max(2.0, (time_limit - (time.monotonic() - t0)) * 0.9 / len(left))
+        last_round = 0.0
         for rnd in range(8):          # refine, verify, add the worst input to the sample, repeat
-            if best_point.max_ulp <= 0.5 or time.monotonic() > deadline or not c.params:
+            if best_point.max_ulp <= 0.5 or time.monotonic() + last_round > deadline or not c.params:
                 break
+            round_start = time.monotonic()
             p, _ = refine_float32(problem.whole(c.node), np.array(c.params), dense.x, dense.ref, dense.ulp,
                                   evaluations=2000, seed=seed + rnd, sigma=3e-6)
             if tuple(float(v) for v in p) == c.params:
+                last_round = time.monotonic() - round_start
                 continue
             kind = c.kind if c.kind.startswith("refined") or c.kind == "evolved" else f"refined {c.kind}"
             trial = Candidate(c.node, tuple(float(v) for v in p), kind)
@@ -403,17 +417,9 @@ def approximate(function: str, interval: tuple[float, float] | None = None, max_
             dense.add([point.worst_input])
             if point.max_ulp < best_point.max_ulp:
                 best_point, c = point, trial
+            last_round = time.monotonic() - round_start
         front_points.append(best_point)
     front_points = _pareto(front_points)
-    base_errs = problem.errors([c for _, c in horner_seeds], dense.x, dense.ref, dense.ulp) if horner_seeds else []
-    baselines = []
-    for (s, c), e in zip(horner_seeds, base_errs):
-        if problem.ops(c) > max_ops:
-            continue
-        if e > verify_below:
-            baselines.append(Point(problem.ops(c), round(float(e), 4), "sampled", str(problem.whole(c.concrete())), s.kind))
-        else:
-            baselines.append(_verify_point(c, problem, reference, judge_interval, s.kind))
     result = ApproxResult(function, judge_interval, whole, front_points, baselines, engine.generation,
                           engine.evaluations, time.monotonic() - t0, template.note if template else "")
     if out_dir is not None:
