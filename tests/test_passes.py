@@ -37,11 +37,17 @@ def test_strict_rules_are_exact_on_special_values(rule, dtype):
     lhs = instantiate(pat, binding, dtype)
     rhs = optimize(lhs, level=1)
     assert rhs is not lhs or rule.guard is not None, f"{rule.pattern} did not fire"
-    if rule.guard is not None:   # x / k: try powers of two and non-powers
-        for k in (2.0, 0.25, 3.0, 2.0 ** -126):
-            l = ir.apply("div", ir.var("x", dtype), ir.const(k, dtype))
+    if rule.guard is not None:   # k is a constant the guard judges: try several, fired or not
+        others = [n for n in names if n != "k"]
+        grids = np.meshgrid(*([specials] * len(others)))
+        env = {n: g.ravel() for n, g in zip(others, grids)}
+        fired = 0
+        for k in (2.0, 0.25, 3.0, 2.0 ** -126, -2.0, -3.0, -0.5, -1e30, -0.0):
+            l = instantiate(pat, {**{n: ir.var(n, dtype) for n in others}, "k": ir.const(k, dtype)}, dtype)
             r = optimize(l, level=1)
-            assert same_bits(_eval(l, {"x": specials}, dtype), _eval(r, {"x": specials}, dtype)), k
+            fired += r is not l
+            assert same_bits(_eval(l, env, dtype), _eval(r, env, dtype)), k
+        assert fired, f"{rule.pattern} never fired"
         return
     got = _eval(rhs, env, dtype)
     if all(exprc.ops.REGISTRY[n.op].ieee_exact for n in ir.topo([lhs]) if n.args):

@@ -36,6 +36,24 @@ def _times_reciprocal(b, node):
     return ir.apply("mul", b["x"], ir.const(1 / k.value, k.dtype))
 
 
+def _negative_constant(b) -> bool:
+    """True when k is a constant below zero (its negation is exact)."""
+    k = b["k"]
+    if k.op != ir.CONST or isinstance(k.value, bool):
+        return False
+    return float(round_value(k.value, k.dtype)) < 0
+
+
+def _flip(op: str, const_first: bool = True):
+    """x -/+ k*y -> x +/- (-k)*y: (-k)*y is -(k*y) bit for bit (rounding is symmetric in
+    sign) and x - (-z) is x + z by IEEE's definition of subtraction."""
+    def build(b, node):
+        k = ir.const(-b["k"].value, b["k"].dtype)
+        product = ir.apply("mul", k, b["y"]) if const_first else ir.apply("mul", b["y"], k)
+        return ir.apply(op, b["x"], product)
+    return build
+
+
 STRICT_RULES: tuple[Rule, ...] = (
     Rule("x * 1", "x"),
     Rule("x / 1", "x"),
@@ -48,6 +66,12 @@ STRICT_RULES: tuple[Rule, ...] = (
     Rule("-(-x)", "x"),
     Rule("x - (-y)", "x + y"),
     Rule("x + (-y)", "x - y"),
+    Rule("x - k * y", _flip("add"), guard=_negative_constant,
+         why="a - -486*b prints as a + 486*b; negating a product's constant is exact"),
+    Rule("x + k * y", _flip("sub"), guard=_negative_constant,
+         why="a + -486*b prints as a - 486*b"),
+    Rule("x - y * k", _flip("add", const_first=False), guard=_negative_constant),
+    Rule("x + y * k", _flip("sub", const_first=False), guard=_negative_constant),
     Rule("(-x) * (-y)", "x * y"),
     Rule("(-x) / (-y)", "x / y"),
     Rule("abs(-x)", "abs(x)"),
