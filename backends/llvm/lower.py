@@ -436,8 +436,18 @@ class KernelEmitter(Emitter):
         in_bufs = {k: f"%buf.in{k}" for k, c in enumerate(in_layout) if c == "c"
                    and p.variables[k] in {n.value for n in p.schedule() if n.op == ir.VAR}}
         out_bufs = {k: f"%buf.out{k}" for k, c in enumerate(out_layout) if c == "c"}
-        out_elems = {k: ("i8", f"<{W} x i8>", 1) if p.outputs[k].dtype == BOOL else (s, v, self.size)
-                     for k in out_bufs}
+        def out_elem(o: ir.Node) -> tuple[str, str, int]:
+            """(element type, vector type, alignment) of an output array: bools are bytes."""
+            return ("i8", f"<{W} x i8>", 1) if o.dtype == BOOL else (s, v, self.size)
+        out_elems = {k: out_elem(p.outputs[k]) for k in out_bufs}
+
+        def row_pointer(base: str, buf: str, elem: str) -> str:
+            """Where this block's W rows live: the array itself, or the stack buffer that holds
+            the last partial block."""
+            ptr, dst = self.tmp(), self.tmp()
+            self.body += [f"  {ptr} = getelementptr {elem}, ptr {base}, i64 %i",
+                          f"  {dst} = select i1 %full, ptr {ptr}, ptr {buf}"]
+            return dst
         for k, buf in in_bufs.items():
             self.entry.append(f"  {buf} = alloca {v}, align 64")
         for k, buf in out_bufs.items():
@@ -456,9 +466,7 @@ class KernelEmitter(Emitter):
             k = var_index[n.value]
             out = self.tmp()
             if in_layout[k] == "c":
-                ptr, src = self.tmp(), self.tmp()
-                self.body.append(f"  {ptr} = getelementptr {s}, ptr {bases[k]}, i64 %i")
-                self.body.append(f"  {src} = select i1 %full, ptr {ptr}, ptr {in_bufs[k]}")
+                src = row_pointer(bases[k], in_bufs[k], s)
                 self.body.append(f"  {out} = load {v}, ptr {src}, align {self.size}")
             else:
                 ptrs = self.strided_ptrs(bases[k], stride_splats[k], s)
@@ -472,18 +480,14 @@ class KernelEmitter(Emitter):
             self.accumulate(values[id(p.outputs[0])], y_ptr, load, ones)
         for k, o in enumerate(p.outputs if not self.loss else ()):
             val = values[id(o)]
+            elem, vty, align = out_elem(o)
+            sc = scatter
             if o.dtype == BOOL:
-                elem, vty = "i8", f"<{W} x i8>"
                 wide = self.tmp()
                 self.body.append(f"  {wide} = zext {self.vm} {val} to {vty}")
-                val, align = wide, 1
-                _ld, st, _g, sc = self.masked_ops("i8", vty)
-            else:
-                elem, vty, align, st, sc = s, v, self.size, store, scatter
+                val, sc = wide, self.masked_ops("i8", vty)[3]
             if out_layout[k] == "c":
-                ptr, dst = self.tmp(), self.tmp()
-                self.body.append(f"  {ptr} = getelementptr {elem}, ptr {out_bases[k]}, i64 %i")
-                self.body.append(f"  {dst} = select i1 %full, ptr {ptr}, ptr {out_bufs[k]}")
+                dst = row_pointer(out_bases[k], out_bufs[k], elem)
                 self.body.append(f"  store {vty} {val}, ptr {dst}, align {align}")
             else:
                 ptrs = self.strided_ptrs(out_bases[k], stride_splats[nin + k], elem)
