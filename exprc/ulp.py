@@ -34,11 +34,31 @@ class UlpReport:
                 "nonfinite_failures": int(self.nonfinite_failures)}
 
 
+def ulp_spacing(r: np.ndarray, dtype: str = "float32") -> np.ndarray:
+    """ulp(r) in dtype for float64 references r (finite values; the subnormal spacing below
+    the normal range)."""
+    fmt = FORMATS[dtype]
+    _, e = np.frexp(r)
+    return np.ldexp(1.0, np.maximum(e - 1, fmt.emin) - (fmt.precision - 1))
+
+
+def mp_ulp(r, dtype: str):
+    """ulp(r) in dtype for a finite, nonzero mpmath reference r."""
+    import mpmath
+    fmt = FORMATS[dtype]
+    e = int(mpmath.floor(mpmath.log(abs(r), 2)))
+    # guard against log rounding at exact powers of two
+    if mpmath.ldexp(1, e) > abs(r):
+        e -= 1
+    elif mpmath.ldexp(1, e + 1) <= abs(r):
+        e += 1
+    return mpmath.ldexp(1, max(e, fmt.emin) - (fmt.precision - 1))
+
+
 def ulp_errors_vs_float64(y: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Errors of float32 results y against float64 references (enough for float32 work, per
     MEASURING.md, except within ~2**-20 ULP of a rounding boundary). Returns (errors, failures):
     errors is 0 where both agree on a non-finite value; failures marks non-finite mismatches."""
-    fmt = FORMATS["float32"]
     y64 = np.asarray(y, dtype=np.float64)
     r = np.asarray(ref, dtype=np.float64)
     with np.errstate(all="ignore"):
@@ -46,9 +66,7 @@ def ulp_errors_vs_float64(y: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, n
         both_nan = np.isnan(y64) & np.isnan(r)
         same_inf = np.isinf(y64) & np.isinf(rounded) & (np.sign(y64) == np.sign(rounded))
         finite = np.isfinite(y64) & np.isfinite(r)
-        _, e = np.frexp(r)
-        ulp = np.ldexp(1.0, np.maximum(e - 1, fmt.emin) - (fmt.precision - 1))
-        err = np.where(finite, np.abs(y64 - r) / ulp, 0.0)
+        err = np.where(finite, np.abs(y64 - r) / ulp_spacing(r), 0.0)
     ok = both_nan | same_inf | finite
     return err, ~ok
 
@@ -75,14 +93,7 @@ def ulp_errors_vs_mpmath(y: np.ndarray, refs: list, dtype: str) -> tuple[np.ndar
         if r == 0:
             errs[k] = 0.0 if yk == 0 else float(abs(yk) / mpmath.ldexp(1, fmt.emin - (fmt.precision - 1)))
             continue
-        e = int(mpmath.floor(mpmath.log(abs(r), 2)))
-        # guard against log rounding at exact powers of two
-        if mpmath.ldexp(1, e) > abs(r):
-            e -= 1
-        elif mpmath.ldexp(1, e + 1) <= abs(r):
-            e += 1
-        ulp = mpmath.ldexp(1, max(e, fmt.emin) - (fmt.precision - 1))
-        errs[k] = float(abs(mpmath.mpf(float(yk)) - r) / ulp)
+        errs[k] = float(abs(mpmath.mpf(float(yk)) - r) / mp_ulp(r, dtype))
     return errs, fail
 
 

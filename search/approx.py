@@ -25,6 +25,7 @@ import numpy as np
 from exprc import ir
 from exprc.errors import ExprcError
 from exprc.program import Program
+from exprc.ulp import ulp_spacing
 
 from . import trees
 from .baselines import Seed, seeds as make_seeds
@@ -97,8 +98,7 @@ class Sample:
             self.ref = np.asarray(self._ref_kernel(self.x.astype(np.float64)), dtype=np.float64)
         ok = np.isfinite(self.ref) & (np.abs(self.ref) >= 2.0 ** -126) & (np.abs(self.ref) < 2.0 ** 128)
         self.x, self.ref = self.x[ok], self.ref[ok]
-        _, e = np.frexp(self.ref)
-        self.ulp = np.ldexp(1.0, np.maximum(e - 1, -126) - 23)
+        self.ulp = ulp_spacing(self.ref)
 
     def add(self, xs: Sequence[float]) -> None:
         """Add inputs (and their float32 neighbours) where a candidate was found to be worst."""

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from exprc import ir
-from exprc.dtypes import FLOAT32
+from exprc.ulp import mp_ulp
 
 CHUNK = 1 << 24
 SETTLE_LIMIT = 4_000    # boundary cases settled in high precision per verification (~0.3 s)
@@ -88,13 +88,7 @@ def _exact_error(candidate: ir.Node, reference: ir.Node, xs: np.ndarray, ys: np.
             if not mpmath.isfinite(ref) or ref == 0:
                 out.append(0.0)
                 continue
-            e = int(mpmath.floor(mpmath.log(abs(ref), 2)))
-            if mpmath.ldexp(1, e) > abs(ref):        # log rounding at exact powers of two
-                e -= 1
-            elif mpmath.ldexp(1, e + 1) <= abs(ref):
-                e += 1
-            ulp = mpmath.ldexp(1, max(e, FLOAT32.emin) - (FLOAT32.precision - 1))
-            out.append(float(abs(mpmath.mpf(float(yv)) - ref) / ulp))
+            out.append(float(abs(mpmath.mpf(float(yv)) - ref) / mp_ulp(ref, "float32")))
     return out
 
 
