@@ -171,11 +171,11 @@ def triton_source(program: Program, fastmath: bool = False, mathlib: str = "expr
 def population_source(dtype: str, mathlib: str = "exprc", fastmath: bool = False) -> str:
     """A bytecode interpreter for many candidates in one launch (grid: candidates x row groups),
     the same bytecode as the CPU population engine; losses reduced inside the kernel."""
-    from exprc.population import XBASE
+    from exprc.population.encoding import LEAF_CONST, LEAF_PARAM, LEAF_VAR, OPCODE_OF, TRITON_MODES, XBASE, opcode_node
     dt = _TL_DTYPE[dtype]
     helpers, branches = [], []
-    for code, opname in enumerate(ir.OPCODES, start=ir.POSTFIX_OP_BASE):
-        node = _opcode_node(opname, dtype)
+    for opname, code in OPCODE_OF.items():
+        node = opcode_node(opname, dtype)
         prog = prepare(Program((node,), ("a", "b", "c"), (), dtype), mathlib)
         lines, outs = emit_lines(prog.outputs, lambda n: n.value, dtype, "BLOCK")
         result = outs[0] if node.dtype != BOOL else f"{outs[0]}.to({dt})"
@@ -211,41 +211,36 @@ def exprc_population(op, dst, a, b, c, arg, vals, cstart, res, params, poff, X, 
             va = operand(X, base, tl.load(a + i), rows, lane, n_pad, BLOCK)
             vb = operand(X, base, tl.load(b + i), rows, lane, n_pad, BLOCK)
             vc = operand(X, base, tl.load(c + i), rows, lane, n_pad, BLOCK)
-            if o == 0:
+            if o == {LEAF_VAR}:
                 r = tl.load(X + tl.load(arg + i).to(tl.int64) * n_pad + rows)
-            elif o == 1:
+            elif o == {LEAF_CONST}:
                 r = tl.full([BLOCK], tl.load(vals + i), {dt})
-            elif o == 2:
+            elif o == {LEAF_PARAM}:
                 r = tl.full([BLOCK], tl.load(pb + tl.load(arg + i)), {dt})
 {chr(10).join(branches)}
             else:
                 r = va
             tl.store(base + tl.load(dst + i) * BLOCK + lane, r)
         pred = tl.load(base + tl.load(res + cand) * BLOCK + lane)
-        if MODE == 0:
+        if MODE == {TRITON_MODES["predict"]}:
             tl.store(out + cand.to(tl.int64) * n_pad + rows, pred)
         else:
             valid = rows < n_rows
             d = (pred - tl.load(y + rows)).to(tl.float64)
-            if MODE == 1:
+            if MODE == {TRITON_MODES["mse"]}:
                 v = d * d
             else:
                 v = tl.abs(d)
             v = tl.where(valid, v, 0.0)
-            if MODE == 3:
+            if MODE == {TRITON_MODES["max"]}:
                 acc = tl.where((acc != acc) | (v != v), float("nan"), tl.maximum(acc, v))
             else:
                 acc += v
-    if MODE != 0:
+    if MODE != {TRITON_MODES["predict"]}:
         # per-lane partials; the host adds the lanes and groups in a fixed order
         tl.store(partial + (cand.to(tl.int64) * groups + g) * BLOCK + lane, acc)
 '''
     return _module_header("population interpreter", fastmath, dtype) + "\n".join(helpers) + kernel
-
-
-def _opcode_node(name: str, dtype: str) -> ir.Node:
-    from exprc.backends.llvm.interpreter import _opcode_node as llvm_opcode_node
-    return llvm_opcode_node(name, dtype)
 
 
 def cache_dir() -> Path:

@@ -12,13 +12,11 @@ Every traversal here is iterative: expressions nested 100,000 deep are fine.
 from __future__ import annotations
 
 import hashlib
-import struct
 import threading
 import weakref
 from fractions import Fraction
 from typing import Iterable, Sequence
 
-import numpy as np
 
 from . import ops
 from .dtypes import BOOL, FLOAT_DTYPES, normalize_dtype
@@ -32,14 +30,13 @@ LEAVES = (VAR, PARAM, CONST)
 class Node:
     """One expression node. Build with var(), param(), const(), apply() or Python operators."""
 
-    __slots__ = ("op", "args", "dtype", "value", "size", "postfix", "flags", "__weakref__")
+    __slots__ = ("op", "args", "dtype", "value", "size", "flags", "__weakref__")
 
     op: str
     args: tuple["Node", ...]
     dtype: str
     value: object   # name for var/param, exact Value or bool for const, None otherwise
     size: int       # node count of the expression read as a tree (leaves included)
-    postfix: bytes | None   # the tree in postfix order, POSTFIX_RECORD per node (see below)
     flags: int      # CONSTANT_ONLY: no variable or parameter below; FOLDABLE: some op below folds;
                     # HAS_PARAM: a parameter below
 
@@ -106,68 +103,6 @@ CONSTANT_ONLY, FOLDABLE, HAS_PARAM = 1, 2, 4
 _TABLE: "weakref.WeakValueDictionary[tuple, Node]" = weakref.WeakValueDictionary()
 _LOCK = threading.RLock()
 
-# ---------------------------------------------------------------- postfix encoding
-# Every node small enough carries its tree in postfix order, one 16-byte record per node:
-# (code u16, arg u16, value as float32, value as float64). code: 0 variable, 1 constant,
-# 2 parameter, then OPCODES[k] -> POSTFIX_OP_BASE + k. arg: the global id of a variable or
-# parameter name; for an op, the number of records of its subtree (itself included).
-# Constants hold their correctly rounded float32 and float64 values.
-# Why at construction: the population evaluator turns thousands of fresh candidates into
-# bytecode by joining these strings, with no per-node Python work at evaluation time.
-POSTFIX_RECORD = struct.Struct("<HHfd")
-POSTFIX_MAX_NODES = 4096
-POSTFIX_VAR, POSTFIX_CONST, POSTFIX_PARAM, POSTFIX_OP_BASE = 0, 1, 2, 3
-OPCODES: tuple[str, ...] = tuple(op.name for op in ops.REGISTRY.values()
-                                 if op.kind in (ops.ARITH, ops.COMPARE, ops.SELECT) and not op.internal)
-_OPCODE_OF = {name: POSTFIX_OP_BASE + k for k, name in enumerate(OPCODES)}
-NAME_IDS: dict[str, int] = {}      # variable and parameter names -> arg ids
-NAMES: list[str] = []
-
-
-def name_id(name: str) -> int:
-    i = NAME_IDS.get(name)
-    if i is None:
-        with _LOCK:
-            i = NAME_IDS.setdefault(name, len(NAMES))
-            if i == len(NAMES):
-                NAMES.append(name)
-    return i
-
-
-def _const_record(value) -> bytes:
-    from .numbers import round_value
-    if isinstance(value, bool):
-        v = 1.0 if value else 0.0
-        return POSTFIX_RECORD.pack(POSTFIX_CONST, 0, v, v)
-    v64 = float(round_value(value, "float64"))
-    if isinstance(value, Fraction) and value.denominator & (value.denominator - 1) == 0 \
-            and abs(value.numerator).bit_length() <= 53:
-        v32 = float(np.float32(v64))      # v64 is exact, so this conversion rounds once
-    else:
-        v32 = float(round_value(value, "float32"))
-    return POSTFIX_RECORD.pack(POSTFIX_CONST, 0, v32, v64)
-
-
-def _postfix(op: str, args: tuple, value) -> bytes | None:
-    if op == VAR or op == PARAM:
-        i = name_id(value)
-        return POSTFIX_RECORD.pack(POSTFIX_VAR if op == VAR else POSTFIX_PARAM, i, 0.0, 0.0) if i < 65536 else None
-    if op == CONST:
-        return _const_record(value)
-    if not args:   # a named constant: its folded value
-        from .exact import fold_values
-        return _const_record(fold_values(ops.REGISTRY[op], [], "float64", 320))
-    parts = [a.postfix for a in args]
-    if any(p is None for p in parts) or sum(map(len, parts)) >= POSTFIX_MAX_NODES * POSTFIX_RECORD.size:
-        return None
-    code = _OPCODE_OF.get(op)
-    if code is None:
-        return None
-    records = 1 + sum(map(len, parts)) // POSTFIX_RECORD.size
-    parts.append(POSTFIX_RECORD.pack(code, min(records, 65535), 0.0, 0.0))
-    return b"".join(parts)
-
-
 def _intern(op: str, args: tuple, dtype: str, value, vkey) -> Node:
     key = (op, dtype, vkey, tuple(map(id, args)))
     with _LOCK:
@@ -180,7 +115,6 @@ def _intern(op: str, args: tuple, dtype: str, value, vkey) -> Node:
             set_(node, "dtype", dtype)
             set_(node, "value", value)
             set_(node, "size", 1 + sum(a.size for a in args))
-            set_(node, "postfix", _postfix(op, args, value))
             set_(node, "flags", _flags(op, args))
             _TABLE[key] = node
     return node

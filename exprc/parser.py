@@ -74,6 +74,21 @@ def _constant(name: str, dtype: str) -> ir.Node | None:
     return ir.nullary(c, dtype)
 
 
+def resolve_name(text: str, parameters, dtype: str) -> ir.Node:
+    """What a bare name in the text denotes: a parameter (named in parameters), a constant
+    (pi, e, inf, nan, np.pi ...) or a variable. The bulk parser resolves names through this too."""
+    if text in parameters:
+        return ir.param(text, dtype)
+    base, module = _strip_module(text)
+    c = _constant(base, dtype)
+    if c is not None and (module or base == text):
+        return c
+    if "." in text:
+        raise ExprcError(f"'{text}' is not a known constant; dotted names are only for "
+                         "functions and constants such as np.sin or math.pi")
+    return ir.var(text, dtype)
+
+
 def call_node(fname: str, args: list[ir.Node], where=None) -> ir.Node:
     """fname(args) with fname in any accepted spelling; checks arity, folds variadic min/max."""
     opname = resolve_function(fname)
@@ -107,17 +122,10 @@ def _make_transformer():
 
         def name(self, tok):
             st = _STATE.get()
-            text = str(tok)
-            if text in st.parameters:
-                return ir.param(text, st.dtype)
-            base, module = _strip_module(text)
-            c = _constant(base, st.dtype)
-            if c is not None and (module or base == text):
-                return c
-            if "." in text:
-                raise _error_at(tok, f"'{text}' is not a known constant; dotted names are only for "
-                                     "functions and constants such as np.sin or math.pi")
-            return ir.var(text, st.dtype)
+            try:
+                return resolve_name(str(tok), st.parameters, st.dtype)
+            except ExprcError as exc:
+                raise _error_at(tok, str(exc)) from None
 
         def param(self, tok):
             return ir.param(str(tok), _STATE.get().dtype)

@@ -6,12 +6,13 @@ Each opcode's body is the same lowering the per-expression kernels use (Emitter.
 exprc's vector math inlined), applied to W lanes at a time over a block of B rows, so every
 value it produces is bit-identical to what the compiled single-expression kernel produces.
 
-Bytecode (one entry per instruction, structure of arrays, int32): op, dst, a, b, c, arg, and a
-constant value per instruction in the dtype. Slots are B-row buffers in a per-thread scratch
-area; an operand slot of XBASE + k reads column k of X in place. A candidate's instructions
-before pstart run once (constants, parameters: their slots keep their values), the rest once
-per block. op codes: 0 load variable column `arg`, 1 constant `vals[i]`, 2 parameter `arg` of the
-candidate, then 3 + k for ir.OPCODES[k] reading slots a, b, c. Comparisons store 1.0 or 0.0.
+The bytecode, its opcodes, the descriptor and the modes are defined in exprc.population.encoding
+(one entry per instruction, structure of arrays, int32: op, dst, a, b, c, arg, and a constant
+value per instruction in the dtype). Slots are B-row buffers in a per-thread scratch area; an
+operand slot of XBASE + k reads column k of X in place. A candidate's instructions before pstart
+run once (constants, parameters: their slots keep their values), the rest once per block. Leaf
+codes load variable column `arg`, constant `vals[i]` or parameter `arg` of the candidate; code
+OP_BASE + k runs OPCODES[k] on slots a, b, c. Comparisons store 1.0 or 0.0.
 
 After a block, by mode: 0 copy each output k to row rstart[c] + k of the prediction matrix; 1/2/3 accumulate the squared,
 absolute or maximum residual of output 0 against y (float64 lanes, row i into lane i mod W:
@@ -26,24 +27,13 @@ import ctypes
 
 from exprc import ir, ops
 from exprc.dtypes import BOOL
+from exprc.population.encoding import (BLOCK, DESC_FIELDS, LEAF_CONST, LEAF_PARAM, LEAF_VAR, MODES, OPCODE_OF,
+                                       XBASE, opcode_node)
 
 from . import target as _target
 from .lower import Emitter, _hex
 
-BLOCK = {"float32": 256, "float64": 128}      # rows per block: a slot is 1 KiB
-DESC_FIELDS = ("op", "dst", "a", "b", "c", "arg", "vals", "cstart", "pstart", "res", "rstart", "poff",
-               "params", "X", "n_pad", "n_rows", "mode", "out", "acc", "y", "aoff")
-XBASE = 1 << 24      # operand slots from XBASE on read column (slot - XBASE) of X directly
-MODES = {"predict": 0, "mse": 1, "mae": 2, "max": 3, "mse_grad": 4}
 _FN = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p)
-
-
-def _opcode_node(name: str, dtype: str) -> ir.Node:
-    op = ops.REGISTRY[name]
-    args = [ir.var(v, dtype) for v in "abc"[:op.arity]]
-    if op.kind == ops.SELECT:
-        return ir.apply(name, ir.apply("ne", args[0], ir.const(0, dtype)), args[1], args[2])
-    return ir.apply(name, *args)
 
 
 class _InterpreterEmitter(Emitter):
@@ -88,7 +78,7 @@ class _InterpreterEmitter(Emitter):
 
     def opcode_case(self, code: int, name: str) -> None:
         from exprc.program import expand_for
-        node = expand_for([_opcode_node(name, self.dtype)], "llvm")[0]
+        node = expand_for([opcode_node(name, self.dtype)], "llvm")[0]
         if self.mathlib == "exprc":
             from exprc import vecmath
             node = vecmath.expand([node], self.dtype)[0]
@@ -182,9 +172,9 @@ class _InterpreterEmitter(Emitter):
                   f"  %{reg}.off = mul i64 %w.{name}, {B}",
                   f"  %{reg}.s = getelementptr {s}, ptr %scratch, i64 %{reg}.off",
                   f"  %{reg} = select i1 %{reg}.isx, ptr %{reg}.x, ptr %{reg}.s"]
-        cases = [(ir.POSTFIX_OP_BASE + k, name) for k, name in enumerate(ir.OPCODES)]
-        L.append("  switch i32 %f.op, label %ins.latch [ i32 0, label %op0 i32 1, label %op1 i32 2, label %op2 "
-                 + " ".join(f"i32 {code}, label %op{code}" for code, _ in cases) + " ]")
+        cases = [(code, name) for name, code in OPCODE_OF.items()]
+        L.append(f"  switch i32 %f.op, label %ins.latch [ i32 {LEAF_VAR}, label %op0 i32 {LEAF_CONST}, label %op1 "
+                 f"i32 {LEAF_PARAM}, label %op2 " + " ".join(f"i32 {code}, label %op{code}" for code, _ in cases) + " ]")
         # leaves: a variable's column block, a constant, a parameter of the candidate
         L += ["op0:", f"  %xoff0 = mul i64 %w.arg, {f['n_pad']}", "  %xoff = add i64 %xoff0, %row0",
               f"  %xsrc = getelementptr {s}, ptr {f['X']}, i64 %xoff"]
@@ -204,8 +194,9 @@ class _InterpreterEmitter(Emitter):
 
         # after a block: copy out (mode 0) or accumulate (modes 1-4)
         L += ["blk.out:",
-              f"  switch i64 {f['mode']}, label %blk.out.done [ i64 0, label %m.pred i64 1, label %m.acc "
-              "i64 2, label %m.acc i64 3, label %m.acc i64 4, label %m.acc ]",
+              f"  switch i64 {f['mode']}, label %blk.out.done [ "
+              + " ".join(f"i64 {m}, label %{'m.pred' if name == 'predict' else 'm.acc'}" for name, m in MODES.items())
+              + " ]",
               # predict: every output k of the candidate goes to row rstart[c] + k of `out`
               "m.pred:",
               "  %q = phi i64 [ 0, %blk.out ], [ %q.next, %q.next.blk ]",
@@ -224,7 +215,8 @@ class _InterpreterEmitter(Emitter):
         L += ["q.next.blk:", "  %q.next = add i64 %q, 1", "  %q.go = icmp slt i64 %q.next, %nout",
               "  br i1 %q.go, label %m.pred, label %blk.out.done"]
         L += ["m.acc:", f"  %yb = getelementptr {s}, ptr {f['y']}, i64 %row0",
-              f"  %is.mae = icmp eq i64 {f['mode']}, 2", f"  %is.max = icmp eq i64 {f['mode']}, 3"]
+              f"  %is.mae = icmp eq i64 {f['mode']}, {MODES['mae']}",
+              f"  %is.max = icmp eq i64 {f['mode']}, {MODES['max']}"]
         self.block = "m.acc"
 
         def valid_rows(j: str) -> str:
@@ -256,7 +248,7 @@ class _InterpreterEmitter(Emitter):
         self.block_loop_to("m.acc", acc_body, "m.grad.check")
         # mode 4: each further output k adds its plain sum into accumulator k
         L += ["m.grad.check:",
-              f"  %is.grad = icmp eq i64 {f['mode']}, 4",
+              f"  %is.grad = icmp eq i64 {f['mode']}, {MODES['mse_grad']}",
               "  %has.more = icmp sgt i64 %nout, 1",
               "  %do.grad = and i1 %is.grad, %has.more",
               "  br i1 %do.grad, label %g.head, label %blk.out.done",
@@ -325,4 +317,7 @@ def interpreter(dtype: str, mathlib: str = "exprc"):
 def _source_hash() -> str:
     import hashlib
     from pathlib import Path
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    from exprc.population import encoding
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    h.update(Path(encoding.__file__).read_bytes())     # the ABI the kernel is built against
+    return h.hexdigest()[:16]
