@@ -10,7 +10,7 @@ from .errors import BindError, CompileError, ExprcError, ParseError, TypeMismatc
 from .ir import Node, apply, const, param, var
 from .kernel import Kernel
 from .parser import parse
-from .population import Population
+from .population import FlatPrograms, Population
 from .program import Program
 
 __version__ = "0.1.0"
@@ -34,6 +34,13 @@ def from_prefix(tokens, dtype="float64", parameters=()):
     return _p(tokens, dtype=dtype, parameters=parameters)
 
 
+def parse_many(texts, dtype="float64", parameters=()) -> FlatPrograms:
+    """Many texts at once as flat programs (postfix arrays, constants folded): what a
+    Population runs. Each text means what exprc.parse makes of it; errors are exprc.parse's."""
+    from .population.text import parse_many as _pm
+    return _pm(texts, dtype=dtype, parameters=parameters)
+
+
 def grad(expr, wrt=None):
     """Partial derivatives of expr (reverse mode) as IR, one per name in wrt (default: every
     variable, then every parameter)."""
@@ -42,5 +49,5 @@ def grad(expr, wrt=None):
 
 
 __all__ = ["compile", "evaluate", "parse", "from_sympy", "to_sympy", "from_prefix", "grad",
-           "Kernel", "Node", "Program", "Population", "ir", "var", "param", "const", "apply", "to_node",
+           "Kernel", "Node", "Program", "Population", "FlatPrograms", "parse_many", "ir", "var", "param", "const", "apply", "to_node",
            "ExprcError", "ParseError", "BindError", "CompileError", "TypeMismatch"]

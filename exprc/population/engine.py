@@ -113,6 +113,16 @@ class Population:
         self._grad_code: dict[tuple, enc.Bytecode] = {}
         self._jit = None
 
+    @classmethod
+    def from_prefix(cls, token_lists, variables: Sequence[str], dtype="float32", parameters: Sequence[str] = (),
+                    **kwargs) -> "Population":
+        """A population from prefix token lists (strings are split on whitespace), in bulk."""
+        from .prefix import parse_prefix_many
+        flat, sizes = parse_prefix_many(token_lists, dtype, parameters)
+        pop = cls(flat, variables, dtype=dtype, parameters=parameters, **kwargs)
+        pop.given_sizes = sizes
+        return pop
+
     def __len__(self) -> int:
         return len(self.flat)
 

@@ -102,8 +102,10 @@ class _Resolver:
 
 def _chunk(lists: list[list[str]], dtype: str, params: frozenset) -> tuple[FlatPrograms, np.ndarray]:
     n = len(lists)
+    original = list(lists)          # the reference path reports errors at the tokens as given
+    lists = list(lists)
     ok = np.ones(n, dtype=bool)
-    for i, toks in enumerate(lists):
+    for i, toks in enumerate(original):
         if "INT+" in toks or "INT-" in toks:
             merged = _merge_integers(toks)
             if merged is None:
@@ -141,7 +143,9 @@ def _chunk(lists: list[list[str]], dtype: str, params: frozenset) -> tuple[FlatP
     low = np.ones(n, dtype=np.int64)
     if nonempty.any():
         low[nonempty] = np.minimum.reduceat(owed_before_last, start[:-1][nonempty])
-    bad |= nonempty & ((owed[np.maximum(last, 0)] != 0) | (low < 1))
+    end_owed = np.zeros(n, dtype=np.int64)
+    end_owed[nonempty] = owed[last[nonempty]]
+    bad |= ~nonempty | (end_owed != 0) | (low < 1)
     live = ~bad[list_of]
 
     # subtree ends: first j >= k where C drops to C[k - 1] - 1
@@ -220,7 +224,7 @@ def _chunk(lists: list[list[str]], dtype: str, params: frozenset) -> tuple[FlatP
     if not len(slow):
         return flat, given
     from ..prefix import from_prefix
-    nodes = [from_prefix(lists[i], dtype=dtype, parameters=params) for i in slow.tolist()]
+    nodes = [from_prefix(original[i], dtype=dtype, parameters=params) for i in slow.tolist()]
     slow_flat = flatmod.from_nodes(nodes, dtype)
     given[slow] = [x.size for x in nodes]
     both = flatmod.concat([flat, slow_flat])
