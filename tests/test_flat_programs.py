@@ -10,7 +10,8 @@ from exprc import ir
 from exprc.errors import ExprcError
 from exprc.population import FlatPrograms, flat as fm, parse_many
 from exprc.population.prefix import parse_prefix_many
-from exprc.population.text import _fast_path, parse_many_flat
+from exprc.population import text as text_module
+from exprc.population.text import parse_many_flat
 from exprc.random_expr import TreeSpec, random_population
 
 from conftest import same_bits
@@ -37,33 +38,43 @@ def _assert_same_programs(got: FlatPrograms, want: FlatPrograms, items) -> None:
         assert got.take([k]).equal(want.take([k])), (items[k], got.take([k]).to_text(), want.take([k]).to_text())
 
 
-@pytest.mark.parametrize("dtype,seed", [("float32", 11), ("float64", 12)])
-def test_bulk_text_parsing_matches_the_grammar_on_100k_texts(dtype, seed):
-    """50,000 generated texts per dtype (100,000 in all): every valid one becomes exactly the
-    program exprc.parse + folding gives, no invalid one is accepted by the fast path, and each
-    still raises exprc.parse's own located error."""
-    items = texts(seed, 50_000)
+@pytest.fixture(params=["default", "numpy"])
+def text_path(request, monkeypatch):
+    """The compiled parser (when built; the default) and the numpy path it falls back to."""
+    if request.param == "numpy":
+        monkeypatch.setattr(text_module, "_CPARSER", [None])
+    return text_module._c_path if text_module._c_parser() is not None else text_module._fast_path
+
+
+@pytest.mark.parametrize("dtype,seed,count", [("float32", 11, 50_000), ("float64", 12, 50_000)])
+def test_bulk_text_parsing_matches_the_grammar_on_100k_texts(dtype, seed, count, text_path):
+    """50,000 generated texts per dtype (100,000 in all) through each fast path: every valid
+    one becomes exactly the program exprc.parse + folding gives, no invalid one is accepted by
+    the fast path, and each still raises exprc.parse's own located error."""
+    if text_path is text_module._fast_path:
+        count = count // 2                      # the fallback path: 50,000 texts in all
+    items = texts(seed, count)
     want, good, errors = _reference(items, dtype, lambda t, d: exprc.parse(t, dtype=d, parameters=PARAMETERS))
     valid = [items[k] for k in good]
     got, sizes = parse_many_flat(valid, dtype, PARAMETERS)
     _assert_same_programs(got, want, valid)
     assert np.array_equal(sizes, [exprc.parse(t, dtype=dtype, parameters=PARAMETERS).size for t in valid[:2000]] +
                           list(sizes[2000:]))
-    accepted = _fast_path(valid, dtype, frozenset(PARAMETERS))[2]
+    accepted = text_path(valid, dtype, frozenset(PARAMETERS))[2]
     assert accepted.mean() > 0.35, "the test must exercise the fast path, not only the fallback"
     invalid = [items[k] for k in errors]
     assert len(invalid) > 5000
-    assert not _fast_path(invalid, dtype, frozenset(PARAMETERS))[2].any()
+    assert not text_path(invalid, dtype, frozenset(PARAMETERS))[2].any()
     for k in list(errors)[:300]:
         with pytest.raises(ExprcError) as exc:
             parse_many([items[k]], dtype, PARAMETERS)
         assert str(exc.value) == errors[k]
 
 
-def test_operon_style_texts_take_the_fast_path_and_fold_negated_numbers():
+def test_operon_style_texts_take_the_fast_path_and_fold_negated_numbers(text_path):
     items = ["((1.000000000000 * x0) + sin((-0.250000000000 * x1)))", "(x0 / (-2.5))", "-x0 ** 2 - -3",
              "exp(-(x1)) * 1e-3", "sqrt(log(x0 ^ 2.0))"]
-    fast = _fast_path(items, "float32", frozenset())[2]
+    fast = text_path(items, "float32", frozenset())[2]
     assert fast.all()
     got = parse_many(items, "float32")
     want = fm.from_nodes([exprc.parse(t, dtype="float32") for t in items], "float32")

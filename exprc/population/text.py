@@ -44,6 +44,11 @@ for _c in b"+-*/^":
     _CLASS[_c] = OPC
 _CLASS[ord("(")], _CLASS[ord(")")], _CLASS[ord(",")], _CLASS[ord("$")], _CLASS[ord(";")] = LP, RP, COMMA, DOLLAR, SEP
 # '<', '>', '=', '!' (comparisons) stay BAD: such texts take the exact path
+_IS_WORD = np.isin(_CLASS, (DIG, ALPHA, DOT))
+_IS_SIGN = np.zeros(256, dtype=bool)
+_IS_SIGN[[ord("+"), ord("-")]] = True
+_IS_E = np.zeros(256, dtype=bool)
+_IS_E[[ord("e"), ord("E")]] = True
 
 # the word DFA: which runs of [A-Za-z0-9_.] (and an exponent's sign) are a NUMBER or a NAME
 _D, _L, _E, _DOT, _S = range(5)
@@ -68,6 +73,10 @@ _NAME_STATES[9] = True
 # token kinds
 (T_NUM, T_NAME, T_FUNC, T_PNAME, T_PLUS, T_MINUS, T_STAR, T_SLASH, T_POW, T_UPLUS, T_UMINUS,
  T_LP, T_RP, T_COMMA, T_DOLLAR, T_SEP) = range(16)
+_BYTE_KIND = np.full(256, -1, dtype=np.int8)       # single-byte tokens
+for _c, _k in {"+": T_PLUS, "-": T_MINUS, "*": T_STAR, "/": T_SLASH, "^": T_POW, "(": T_LP, ")": T_RP,
+               ",": T_COMMA, "$": T_DOLLAR, ";": T_SEP}.items():
+    _BYTE_KIND[ord(_c)] = _k
 _BINARY_OPCODE = {T_PLUS: enc.OPCODE_OF["add"], T_MINUS: enc.OPCODE_OF["sub"], T_STAR: enc.OPCODE_OF["mul"],
                   T_SLASH: enc.OPCODE_OF["div"], T_POW: enc.OPCODE_OF["pow"], T_UMINUS: enc.OPCODE_OF["neg"]}
 _OPERAND_END = np.zeros(16, dtype=bool)
@@ -111,7 +120,8 @@ def parse_many(texts: Sequence[str], dtype="float64", parameters: Sequence[str] 
 
 def _parse_chunk(texts: list[str], dtype: str, params: frozenset) -> tuple[FlatPrograms, np.ndarray]:
     n = len(texts)
-    flat, given, ok = _fast_path(texts, dtype, params)
+    fast = _c_path if _c_parser() is not None else _fast_path
+    flat, given, ok = fast(texts, dtype, params)
     pieces, sizes, order = [flat], [given], np.flatnonzero(ok).tolist()
     slow = np.flatnonzero(~ok).tolist()
     if slow:
@@ -129,6 +139,137 @@ def _parse_chunk(texts: list[str], dtype: str, params: frozenset) -> tuple[FlatP
     return flat, given
 
 
+# ---------------------------------------------------------------------------- the C path
+
+_C_KIND_OPCODE = np.full(16, -1, dtype=np.int32)     # _cparse.c's record kinds 4..9
+for _k, _name in zip(range(4, 10), ("add", "sub", "mul", "div", "pow", "neg")):
+    _C_KIND_OPCODE[_k] = enc.OPCODE_OF[_name]
+_C_NUM, _C_NAME, _C_PNAME, _C_FUNC = 0, 1, 2, 3
+_C_EXACT = 1
+_CPARSER: list = []
+
+
+def _c_parser():
+    """The compiled parser (exprc/population/_cparse.c) through ctypes, or None where the
+    optional extension was not built (no C compiler at install): then the numpy path runs."""
+    if not _CPARSER:
+        fn = None
+        try:
+            import ctypes
+            from . import _cparse
+            fn = ctypes.CDLL(_cparse.__file__).exprc_parse_texts
+            p = ctypes.c_void_p
+            fn.argtypes = [p, ctypes.c_int64, p, ctypes.c_int64, ctypes.c_int32, p, p, p, p, p, p, ctypes.c_int64,
+                           p, p, p, p, p, ctypes.c_int64]
+            fn.restype = ctypes.c_int64
+        except (ImportError, OSError, AttributeError):
+            fn = None
+        _CPARSER.append(fn)
+    return _CPARSER[0]
+
+
+def _c_path(texts: list[str], dtype: str, params: frozenset):
+    """The compiled path: same contract as _fast_path."""
+    from ..parser import resolve_function, resolve_name
+    from .. import ir
+    ntext = len(texts)
+    plain = np.fromiter((t.isascii() for t in texts), dtype=bool, count=ntext)
+    if not plain.all():
+        texts = [t if p else "(" for t, p in zip(texts, plain)]
+    buf = "".join(texts).encode("ascii")
+    bounds = np.zeros(ntext + 1, dtype=np.int64)
+    np.cumsum(np.fromiter((len(t) for t in texts), dtype=np.int64, count=ntext), out=bounds[1:])
+    cap = len(buf) + 1
+    kind = np.empty(cap, dtype=np.int8)
+    name = np.empty(cap, dtype=np.int32)
+    nargs = np.empty(cap, dtype=np.int32)
+    value = np.empty(cap, dtype=np.float64)
+    size = np.empty(cap, dtype=np.int32)
+    flags = np.empty(cap, dtype=np.int8)
+    ok = np.empty(ntext, dtype=np.int8)
+    counts = np.empty(ntext, dtype=np.int64)
+    given = np.empty(ntext, dtype=np.int64)
+    name_start = np.empty(cap, dtype=np.int32)
+    name_len = np.empty(cap, dtype=np.int32)
+    raw = np.frombuffer(buf, dtype=np.uint8) if buf else np.zeros(1, dtype=np.uint8)
+    ptr = lambda a: a.ctypes.data  # noqa: E731
+    nnames = _c_parser()(ptr(raw), len(buf), ptr(bounds), ntext, int(dtype == "float32"), ptr(kind), ptr(name),
+                         ptr(nargs), ptr(value), ptr(size), ptr(flags), cap, ptr(ok), ptr(counts), ptr(given),
+                         ptr(name_start), ptr(name_len), cap)
+    if nnames < 0:
+        raise ExprcError("the bulk parser ran out of space")      # never: every buffer fits the input
+    nrec = int(counts.sum())
+    kind, name, nargs, value, size, flags = (a[:nrec] for a in (kind, name, nargs, value, size, flags))
+    bad = ok == 0
+    text_of = np.repeat(np.arange(ntext), counts)
+    code = _C_KIND_OPCODE[kind]
+    arg = np.zeros(nrec, dtype=np.int32)
+
+    # names: each (spelling, role) resolved once, through the parser's own rules
+    is_name = (kind == _C_NAME) | (kind == _C_PNAME) | (kind == _C_FUNC)
+    table: dict[str, int] = {}
+    if is_name.any():
+        where = np.flatnonzero(is_name)
+        key = name[where].astype(np.int64) * 4 + kind[where]
+        ukey, inverse = np.unique(key, return_inverse=True)
+        spelled = [buf[name_start[k]:name_start[k] + name_len[k]].decode("ascii") for k in (ukey // 4).tolist()]
+        r_code = np.zeros(len(ukey), dtype=np.int32)
+        r_arg = np.zeros(len(ukey), dtype=np.int32)
+        r_value = np.zeros(len(ukey))
+        r_arity = np.full(len(ukey), -1, dtype=np.int32)
+        r_bad = np.zeros(len(ukey), dtype=bool)
+        r_const = np.zeros(len(ukey), dtype=bool)
+        keep: list = []
+        for j, (text, role) in enumerate(zip(spelled, (ukey % 4).tolist())):
+            if role == _C_FUNC:
+                opname = resolve_function(text)
+                op = ops.REGISTRY.get(opname) if opname else None
+                if op is None or op.kind != ops.ARITH or opname not in enc.OPCODE_OF:
+                    r_bad[j] = True
+                    continue
+                r_code[j], r_arity[j] = enc.OPCODE_OF[opname], op.arity
+                continue
+            try:
+                node = ir.param(text, dtype) if role == _C_PNAME else resolve_name(text, params, dtype)
+            except ExprcError:
+                r_bad[j] = True
+                continue
+            if node.op in (ir.VAR, ir.PARAM):
+                r_code[j] = enc.LEAF_VAR if node.op == ir.VAR else enc.LEAF_PARAM
+                r_arg[j] = table.setdefault(node.value, len(table))
+            else:
+                r_code[j], r_const[j] = enc.LEAF_CONST, True
+                r_value[j] = flatmod.constant_value(node, dtype, keep)
+        code[where] = r_code[inverse]
+        arg[where] = r_arg[inverse]
+        value[where] = np.where(r_const[inverse], r_value[inverse], value[where])
+        bad[text_of[where[r_bad[inverse]]]] = True
+        func = r_arity[inverse] >= 0
+        bad[text_of[where[func & (r_arity[inverse] != nargs[where])]]] = True
+        # a named constant inside an expression makes a constant subexpression possible: the
+        # exact folder decides (a lone constant is already its value)
+        bad[text_of[where[r_const[inverse] & (counts[text_of[where]] > 1)]]] = True
+    # numbers C could not convert exactly: from the exact decimal
+    num = kind == _C_NUM
+    code[num] = enc.LEAF_CONST
+    for k in np.flatnonzero(num & (flags & _C_EXACT).astype(bool) & ~bad[text_of]).tolist():
+        from ..numbers import decimal_value, round_value
+        text = buf[name[k]:name[k] + nargs[k]].decode("ascii")
+        try:
+            value[k] = float(round_value(decimal_value(text), dtype))
+        except ValueError:
+            bad[text_of[k]] = True
+    value[~(num | (code == enc.LEAF_CONST))] = 0.0
+    keep_rec = ~bad[text_of]
+    accepted = ~bad
+    start = np.zeros(int(accepted.sum()) + 1, dtype=np.int64)
+    np.cumsum(counts[accepted], out=start[1:])
+    flat = FlatPrograms(code[keep_rec], arg[keep_rec], value[keep_rec], size[keep_rec], start, tuple(table), dtype)
+    return flat, given[accepted], accepted
+
+
+# ---------------------------------------------------------------------------- the numpy path
+
 def _fast_path(texts: list[str], dtype: str, params: frozenset):
     """Flat programs of the texts this path accepts, their node counts, and the accepted mask."""
     ntext = len(texts)
@@ -137,73 +278,62 @@ def _fast_path(texts: list[str], dtype: str, params: frozenset):
         texts = [t if p else "(" for t, p in zip(texts, plain)]
     joined = (";" + ";".join(texts) + ";").encode("ascii")
     b = np.frombuffer(joined, dtype=np.uint8)
+    nb = len(b)
     cls = _CLASS[b]
-    text_of_byte = np.cumsum(cls == SEP) - 1           # the leading ';' starts text 0
+    sep_at = np.flatnonzero(cls == SEP)                 # text i lies between sep_at[i] and sep_at[i + 1]
     bad = np.zeros(ntext + 1, dtype=bool)
-    np.logical_or.at(bad, text_of_byte[cls == BAD], True)
+
+    def text_of(byte_positions):
+        return np.searchsorted(sep_at, byte_positions, side="right") - 1
+    bad[text_of(np.flatnonzero(cls == BAD))] = True
 
     # words: runs of [A-Za-z0-9_.], plus the sign of an exponent such as 1e-5
-    word = (cls == DIG) | (cls == ALPHA) | (cls == DOT)
-    prev_word = np.concatenate([[False], word[:-1]])
-    run_start = word & ~prev_word
-    run_first = np.maximum.accumulate(np.where(run_start, np.arange(len(b)), 0))
-    first_cls = cls[run_first]
-    nb = len(b)
-    sign = np.zeros(nb, dtype=bool)
-    if nb > 2:
-        is_e = (b == ord("e")) | (b == ord("E"))
-        sign[1:-1] = (((b[1:-1] == ord("+")) | (b[1:-1] == ord("-"))) & is_e[:-2] & word[:-2]
-                      & ((first_cls[:-2] == DIG) | (first_cls[:-2] == DOT)) & (cls[2:] == DIG))
-    word |= sign
-    prev_word = np.concatenate([[False], word[:-1]])
-    next_word = np.concatenate([word[1:], [False]])
-    w_start = np.flatnonzero(word & ~prev_word)
-    w_end = np.flatnonzero(word & ~next_word) + 1
-    w_len = w_end - w_start
-    long_word = w_len > MAX_WORD
-    np.logical_or.at(bad, text_of_byte[w_start[long_word]], True)
-    # the DFA, all words in lockstep
+    word = _IS_WORD[b]
+    starts = word.copy()
+    starts[1:] &= ~word[:-1]
+    sign = np.flatnonzero(_IS_SIGN[b[1:-1]]) + 1 if nb > 2 else np.zeros(0, dtype=np.int64)
+    sign = sign[_IS_E[b[sign - 1]] & word[sign - 1] & (cls[sign + 1] == DIG)]
+    if len(sign):
+        run0 = np.flatnonzero(starts)
+        first = run0[np.searchsorted(run0, sign - 1, side="right") - 1]
+        sign = sign[(cls[first] == DIG) | (cls[first] == DOT)]
+        word[sign] = True
+        starts[sign] = False
+        starts[sign + 1] = False
+    ends = word.copy()
+    ends[:-1] &= ~word[1:]
+    w_start = np.flatnonzero(starts)
+    w_len = np.flatnonzero(ends) + 1 - w_start
+    bad[text_of(w_start[w_len > MAX_WORD])] = True
+    # the DFA, all words in lockstep (short words drop out as the column passes their end)
     state = np.zeros(len(w_start), dtype=np.int8)
+    alive = np.arange(len(w_start))
     for j in range(int(min(w_len.max(initial=0), MAX_WORD))):
-        live = w_len > j
-        c = _WCLASS[b[np.minimum(w_start + j, nb - 1)]]
-        state = np.where(live, _T[state, c], state)
+        alive = alive[w_len[alive] > j]
+        state[alive] = _T[state[alive], _WCLASS[b[w_start[alive] + j]]]
     is_num = _NUMBER_STATES[state]
     is_name = _NAME_STATES[state]
-    np.logical_or.at(bad, text_of_byte[w_start[~(is_num | is_name)]], True)
+    bad[text_of(w_start[~(is_num | is_name)])] = True
 
-    # the other tokens: one byte each, but '**' is one token (and '***' is ambiguous)
-    opc = (cls == OPC) & ~sign
-    star = opc & (b == ord("*"))
-    pair = np.zeros(nb, dtype=bool)
-    pair[:-1] = star[:-1] & star[1:]
-    overlap = np.zeros(nb, dtype=bool)
-    overlap[:-1] = pair[:-1] & pair[1:]
-    np.logical_or.at(bad, text_of_byte[overlap], True)
-    second = np.concatenate([[False], pair[:-1]])
-    single = (opc & ~second) | (cls == LP) | (cls == RP) | (cls == COMMA) | (cls == DOLLAR) | (cls == SEP)
-    kind_of_byte = np.full(nb, -1, dtype=np.int8)
-    kind_of_byte[b == ord("+")] = T_PLUS
-    kind_of_byte[b == ord("-")] = T_MINUS
-    kind_of_byte[b == ord("*")] = T_STAR
-    kind_of_byte[b == ord("/")] = T_SLASH
-    kind_of_byte[b == ord("^")] = T_POW
-    kind_of_byte[pair] = T_POW
-    kind_of_byte[cls == LP] = T_LP
-    kind_of_byte[cls == RP] = T_RP
-    kind_of_byte[cls == COMMA] = T_COMMA
-    kind_of_byte[cls == DOLLAR] = T_DOLLAR
-    kind_of_byte[cls == SEP] = T_SEP
-    kind_of_byte[w_start[is_num]] = T_NUM
-    kind_of_byte[w_start[is_name]] = T_NAME
-    tok_mask = single.copy()
-    tok_mask[w_start] = True
-    tok_pos = np.flatnonzero(tok_mask)
-    kind = kind_of_byte[tok_pos].astype(np.int64)
-    word_index = np.full(nb, -1, dtype=np.int64)
-    word_index[w_start] = np.arange(len(w_start))
+    # the other tokens: one byte each, except '**' (and '***' is ambiguous)
+    kind_of_byte = _BYTE_KIND[b]
+    kind_of_byte[sign] = -1
+    stars = np.flatnonzero(b[:-1] == ord("*"))
+    pairs = stars[b[stars + 1] == ord("*")]
+    if len(pairs):
+        second = np.zeros(nb, dtype=bool)
+        second[pairs + 1] = True
+        bad[text_of(pairs[second[pairs]])] = True         # overlapping pairs: '***'
+        kind_of_byte[pairs] = T_POW
+        kind_of_byte[pairs + 1] = -1
+    kind_of_byte[w_start] = np.where(is_num, T_NUM, T_NAME)
+    tok_pos = np.flatnonzero(kind_of_byte >= 0)
+    kind = kind_of_byte[tok_pos].astype(np.int32)
+    word_index = np.zeros(nb, dtype=np.int32)
+    word_index[w_start] = np.arange(len(w_start), dtype=np.int32)
     tok_word = word_index[tok_pos]
-    tok_text = text_of_byte[tok_pos]
+    is_sep = kind == T_SEP
+    tok_text = (np.cumsum(is_sep, dtype=np.int32) - 1)
     ntok = len(kind)
 
     prev_kind = np.concatenate([[T_SEP], kind[:-1]])
@@ -225,11 +355,10 @@ def _fast_path(texts: list[str], dtype: str, params: frozenset):
               np.where(kind == T_COMMA, _OPERAND_START[next_kind] | (next_kind == T_RP),
                        _OPERAND_START[next_kind])))))
     ok_next[-1] = True
-    np.logical_or.at(bad, tok_text[~ok_next], True)
+    bad[tok_text[~ok_next]] = True
     # parentheses balance within each text
     step = np.where(kind == T_LP, 1, np.where(kind == T_RP, -1, 0))
     depth_after = np.cumsum(step)
-    is_sep = kind == T_SEP
     sep_idx = np.flatnonzero(is_sep)
     base = depth_after[sep_idx]                       # depth at each text's start
     text_base = base[np.minimum(tok_text, len(base) - 1)]
@@ -242,7 +371,7 @@ def _fast_path(texts: list[str], dtype: str, params: frozenset):
     names_info = _resolve_names(b, w_start, w_len, tok_word, kind, dtype, params)
     leaf_kind, leaf_arg, leaf_value, func_opcode, func_arity, name_table, name_bad = names_info
     bad_tok = name_bad
-    np.logical_or.at(bad, tok_text[bad_tok], True)
+    bad[tok_text[bad_tok]] = True
     # numbers
     num_tok = np.flatnonzero((kind == T_NUM) & ~bad[tok_text])
     num_value = np.zeros(ntok)
