@@ -156,12 +156,10 @@ def _parser():
             if _PARSER is None:
                 from lark import Lark
                 grammar = resources.files("exprc.grammar").joinpath("exprc.lark").read_text()
-                kwargs = dict(parser="lalr", lexer="contextual", transformer=_make_transformer(),
-                              maybe_placeholders=True)
-                try:   # lark caches its LALR tables in the temp dir: 3x faster start-up
-                    _PARSER = Lark(grammar, cache=True, **kwargs)
-                except OSError:
-                    _PARSER = Lark(grammar, **kwargs)
+                # No cache=True: lark would unpickle its tables from a predictable file in the
+                # shared temp directory, which any user can plant; building them takes 16 ms.
+                _PARSER = Lark(grammar, parser="lalr", lexer="contextual",
+                               transformer=_make_transformer(), maybe_placeholders=True)
     return _PARSER
 
 
