@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import difflib
+import functools
 import threading
 from importlib import resources
 
@@ -28,10 +29,10 @@ _ORDER = ["a number", "a name", "'('", "'-'", "'+'", "'$'", "'*'", "'/'", "'**'"
 
 
 class _State:
-    __slots__ = ("dtype", "parameters", "text")
+    __slots__ = ("dtype", "parameters", "variables", "text")
 
-    def __init__(self, dtype: str, parameters: frozenset[str], text: str):
-        self.dtype, self.parameters, self.text = dtype, parameters, text
+    def __init__(self, dtype: str, parameters: frozenset[str], variables: frozenset[str], text: str):
+        self.dtype, self.parameters, self.variables, self.text = dtype, parameters, variables, text
 
 
 _STATE: contextvars.ContextVar[_State] = contextvars.ContextVar("exprc_parse_state")
@@ -110,6 +111,8 @@ def _make_transformer():
             text = str(tok)
             if text in st.parameters:
                 return ir.param(text, st.dtype)
+            if text in st.variables:          # a declared name wins over a constant (e, pi...)
+                return ir.var(text, st.dtype)
             base, module = _strip_module(text)
             c = _constant(base, st.dtype)
             if c is not None and (module or base == text):
@@ -163,6 +166,13 @@ def _parser():
     return _PARSER
 
 
+@functools.lru_cache(maxsize=1024)
+def names_read(text: str) -> tuple[str, ...]:
+    """Every bare name text reads, in order of first appearance, constant spellings (e, pi,
+    inf, nan) included: a caller that binds one of those makes it a variable."""
+    return parse(text, variables=ops.CONSTANT_NAMES).variables
+
+
 def _readable(names) -> tuple[str, ...]:
     seen = {_READABLE.get(n, n.lower()) for n in names}
     return tuple(sorted(seen, key=lambda s: (_ORDER.index(s) if s in _ORDER else 99, s)))
@@ -173,17 +183,18 @@ def _end_position(text: str) -> tuple[int, int]:
     return len(lines), len(lines[-1]) + 1
 
 
-def parse(text: str, dtype="float64", parameters=()) -> ir.Node:
+def parse(text: str, dtype="float64", parameters=(), variables=()) -> ir.Node:
     """Parse infix text into a typed IR node.
 
     parameters: names to read as parameters (runtime scalars) rather than variables;
-    `$name` in the text always denotes a parameter."""
+    `$name` in the text always denotes a parameter. variables: names to read as variables
+    even where they spell a constant: e, pi, inf and nan are constants only when undeclared."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
     if not isinstance(text, str):
         raise ExprcError(f"expected expression text, got {type(text).__name__}")
     d = normalize_dtype(dtype)
-    token = _STATE.set(_State(d, frozenset(parameters), text))
+    token = _STATE.set(_State(d, frozenset(parameters), frozenset(variables or ()), text))
     try:
         if not text.strip():
             raise ParseError("empty expression", text, 1, 1, ("a number", "a name", "'('"))

@@ -347,7 +347,7 @@ class Population:
             return e if e.dtype == self.dtype or e.dtype == "bool" else ir.retype(e, self.dtype)
         if isinstance(e, str):
             from .parser import parse
-            return parse(e, dtype=self.dtype, parameters=parameters)
+            return parse(e, dtype=self.dtype, parameters=parameters, variables=self.variables)
         if isinstance(e, (list, tuple)):
             from .prefix import from_prefix
             return from_prefix(list(e), dtype=self.dtype, parameters=parameters)
