@@ -22,9 +22,9 @@ _COMPARE_OPS = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": 
 _READABLE = {
     "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'", "PLUS": "'+'",
     "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "COMMA": "','", "DOLLAR": "'$'",
-    "POW": "'**'", "COMPARE": "a comparison", "$END": "end of input",
+    "POW": "'**'", "COMPARE": "a comparison", "$END": "end of input", "PERCENT": "'%'", "DOT": "'.'",
 }
-_ORDER = ["a number", "a name", "'('", "'-'", "'+'", "'$'", "'*'", "'/'", "'**'", "a comparison",
+_ORDER = ["a number", "a name", "'('", "'-'", "'+'", "'$'", "'*'", "'/'", "'%'", "'**'", "a comparison",
           "','", "')'", "end of input"]
 
 
@@ -78,6 +78,11 @@ def _constant(name: str, dtype: str) -> ir.Node | None:
 def call_node(fname: str, args: list[ir.Node], where=None) -> ir.Node:
     """fname(args) with fname in any accepted spelling; checks arity, folds variadic min/max."""
     opname = resolve_function(fname)
+    if opname is None and _strip_module(fname)[0] in ops.IDENTITY_FUNCTIONS:
+        if len(args) != 1:
+            msg = f"{fname} takes 1 argument, got {len(args)}"
+            raise _error_at(where, msg) if where is not None else ExprcError(msg)
+        return args[0]
     if opname is None:
         msg = f"unknown function '{fname}'" + suggest(_strip_module(fname)[0], ops.FUNCTION_NAMES)
         raise _error_at(where, msg) if where is not None else ExprcError(msg)
@@ -96,7 +101,7 @@ def call_node(fname: str, args: list[ir.Node], where=None) -> ir.Node:
 
 
 def _make_transformer():
-    from lark import Transformer, v_args
+    from lark import Token, Transformer, v_args
 
     @v_args(inline=True)
     class ToIR(Transformer):
@@ -113,6 +118,9 @@ def _make_transformer():
                 return ir.param(text, st.dtype)
             if text in st.variables:          # a declared name wins over a constant (e, pi...)
                 return ir.var(text, st.dtype)
+            head, _, attr = text.rpartition(".")
+            if head and attr in ops.IDENTITY_ATTRIBUTES and _strip_module(head)[1] == "" and "." not in head:
+                return self.name(Token("NAME", head, line=tok.line, column=tok.column))   # x.real
             base, module = _strip_module(text)
             c = _constant(base, st.dtype)
             if c is not None and (module or base == text):
@@ -138,6 +146,12 @@ def _make_transformer():
 
         def add(self, a, b): return ir.apply("add", a, b)
         def sub(self, a, b): return ir.apply("sub", a, b)
+        def attribute(self, a, tok):
+            if str(tok) not in ops.IDENTITY_ATTRIBUTES:
+                raise _error_at(tok, f"unknown attribute '.{tok}'; only .real is accepted (exprc is real-valued)")
+            return a
+
+        def mod(self, a, b): return ir.apply("mod", a, b)
         def mul(self, a, b): return ir.apply("mul", a, b)
         def div(self, a, b): return ir.apply("div", a, b)
         def neg(self, a): return ir.apply("neg", a)
