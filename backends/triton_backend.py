@@ -16,13 +16,13 @@ Without a CUDA GPU, kernels run in Triton's interpreter when TRITON_INTERPRET=1,
 from __future__ import annotations
 
 import hashlib
-import importlib.util
+import linecache
 import math
 import os
 import struct
 import sys
 import threading
-from pathlib import Path
+import types
 
 import numpy as np
 
@@ -243,34 +243,30 @@ def exprc_population(op, dst, a, b, c, arg, vals, cstart, res, params, poff, X, 
     return _module_header("population interpreter", fastmath, dtype) + "\n".join(helpers) + kernel
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("EXPRC_CACHE_DIR")
-    root = Path(base) if base else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "exprc"
-    d = root / "triton"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
 def load_module(source: str, interpret: bool):
-    """Write the source to the cache (name = content hash) and import it. Triton decides at
-    decoration time whether a kernel is interpreted, so each mode gets its own module."""
+    """The generated source as a module, run from memory: no file is written or read, so no
+    planted or truncated file can ever be imported. Triton reads a kernel's source through
+    inspect, so the text is registered with linecache under a name that is no path. Triton
+    decides at decoration time whether a kernel is interpreted, so each mode gets its own
+    module; a module whose execution fails is not kept."""
     digest = hashlib.sha256(source.encode()).hexdigest()[:24]
-    path = cache_dir() / f"k_{digest}.py"
-    if not path.exists():
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(source)
-        os.replace(tmp, path)
     modname = f"exprc_triton_{digest}_{'i' if interpret else 'c'}"
+    filename = f"<exprc-triton-{digest}>"
     with _LOCK:
         if modname in sys.modules:
             return sys.modules[modname]
+        lines = source.splitlines(keepends=True)
+        linecache.cache[filename] = (len(source), None, lines, filename)   # mtime None: never re-read
         old = os.environ.get("TRITON_INTERPRET")
         os.environ["TRITON_INTERPRET"] = "1" if interpret else "0"
+        module = types.ModuleType(modname)
+        module.__file__ = filename
+        sys.modules[modname] = module
         try:
-            spec = importlib.util.spec_from_file_location(modname, path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[modname] = module
-            spec.loader.exec_module(module)
+            exec(compile(source, filename, "exec"), module.__dict__)
+        except BaseException:
+            sys.modules.pop(modname, None)
+            raise
         finally:
             if old is None:
                 os.environ.pop("TRITON_INTERPRET", None)

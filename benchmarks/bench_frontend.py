@@ -129,7 +129,7 @@ def main() -> int:
     print("|---|---|---|")
     for k, v in t.items():
         print(f"| {k} | {1e6 * v:.1f} | {base / v:.2f}x |")
-    print(f"\n| prefix tokens to a population | M tokens/s |\n|---|---|")
+    print("\n| prefix tokens to a population | M tokens/s |\n|---|---|")
     print(f"| Population.from_prefix (bulk) | {ntokens / prefix_new / 1e6:.2f} |")
     print(f"| exprc.from_prefix, one list at a time | {ntokens / prefix_old / 1e6:.3f} |")
     base = cold["pyoperon EvaluateTrees, parsed trees, 1 thread"]

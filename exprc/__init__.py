@@ -34,11 +34,11 @@ def from_prefix(tokens, dtype="float64", parameters=()):
     return _p(tokens, dtype=dtype, parameters=parameters)
 
 
-def parse_many(texts, dtype="float64", parameters=()) -> FlatPrograms:
+def parse_many(texts, dtype="float64", parameters=(), variables=()) -> FlatPrograms:
     """Many texts at once as flat programs (postfix arrays, constants folded): what a
     Population runs. Each text means what exprc.parse makes of it; errors are exprc.parse's."""
     from .population.text import parse_many as _pm
-    return _pm(texts, dtype=dtype, parameters=parameters)
+    return _pm(texts, dtype=dtype, parameters=parameters, variables=variables)
 
 
 def grad(expr, wrt=None):

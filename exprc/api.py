@@ -8,23 +8,24 @@ from typing import Sequence
 
 import numpy as np
 
-from . import ir
+from . import ir, ops
 from .dtypes import normalize_dtype
 from .errors import ExprcError
 from .kernel import Kernel
-from .parser import parse
+from .parser import names_read, parse
 from .passes import optimize as run_passes
 from .program import Program
 
 ExprLike = "str | ir.Node | sympy.Basic"
 
 
-def to_node(expr, dtype="float64", parameters=()) -> ir.Node:
-    """Text, a node or a sympy expression, as an IR node of dtype."""
+def to_node(expr, dtype="float64", parameters=(), variables=()) -> ir.Node:
+    """Text, a node or a sympy expression, as an IR node of dtype. variables: names text
+    reads as variables even where they spell a constant such as e or pi."""
     if isinstance(expr, ir.Node):
         return ir.retype(expr, dtype) if expr.dtype != "bool" else expr
     if isinstance(expr, str):
-        return parse(expr, dtype=dtype, parameters=parameters)
+        return parse(expr, dtype=dtype, parameters=parameters, variables=variables or ())
     if type(expr).__module__.startswith("sympy"):
         from .sympy_bridge import from_sympy
         return from_sympy(expr, dtype=dtype, parameters=parameters)
@@ -43,7 +44,8 @@ def compile(expr, dtype="float64", backend: str = "llvm", fastmath: bool = False
     CPU code), "numpy" (the reference interpreter) or "triton". fastmath: allow rewrites and
     LLVM flags that are not exact in IEEE arithmetic. optimize: 0, 1 or 2. variables: the
     positional order of inputs (default: order of first appearance in text; sorted names for
-    sympy input, whose term order is sympy's own). parameters: names to
+    sympy input, whose term order is sympy's own); a listed name is a variable even where it
+    spells a constant (e, pi, inf, nan), which it is only when not listed. parameters: names to
     treat as runtime parameters (in addition to $names in text). backend_options go to the
     backend, e.g. mathlib="libm" for the LLVM backend to call the C library's elementary
     functions instead of exprc's own."""
@@ -54,7 +56,7 @@ def compile(expr, dtype="float64", backend: str = "llvm", fastmath: bool = False
     if many and not exprs:
         raise ExprcError("nothing to compile")
     pnames = tuple(parameters or ())
-    nodes = [to_node(e, d, pnames) for e in exprs]
+    nodes = [to_node(e, d, pnames, variables) for e in exprs]
     if variables is None and any(type(e).__module__.startswith("sympy") for e in exprs):
         # sympy reorders terms, so first appearance means little there: sort by name instead
         variables = sorted(ir.leaf_names(nodes, ir.VAR))
@@ -78,12 +80,15 @@ def evaluate(text: str, local_dict: dict | None = None, *, dtype=None, backend: 
              fastmath: bool = False, out=None, **arrays):
     """Evaluate text on arrays, like numexpr.evaluate: names not given as keywords (or in
     local_dict) are looked up in the caller's local and global variables. The dtype is float32
-    when every input is float32, else float64, unless given. Kernels are cached by text."""
-    node = parse(text)
-    names = node.variables
+    when every input is float32, else float64, unless given. Kernels are cached by text.
+    A name that spells a constant (e, pi, inf, nan) is the caller's variable when bound in
+    one of those places, as in numexpr, and the constant otherwise."""
+    if not isinstance(text, str):
+        raise ExprcError(f"expected expression text, got {type(text).__name__}")
+    used = names_read(text)
     scope = dict(local_dict or {})
     scope.update(arrays)
-    missing = [n for n in names if n not in scope]
+    missing = [n for n in used if n not in scope]
     if missing:
         frame = sys._getframe(1)
         for n in missing:
@@ -91,6 +96,7 @@ def evaluate(text: str, local_dict: dict | None = None, *, dtype=None, backend: 
                 scope[n] = frame.f_locals[n]
             elif n in frame.f_globals:
                 scope[n] = frame.f_globals[n]
+    names = tuple(n for n in used if n not in ops.CONSTANT_NAMES or n in scope)
     still = [n for n in names if n not in scope]
     if still:
         raise ExprcError(f"no value for {', '.join(still)}")
@@ -105,7 +111,7 @@ def evaluate(text: str, local_dict: dict | None = None, *, dtype=None, backend: 
         if k is not None:
             _EVAL_CACHE.move_to_end(key)
     if k is None:
-        k = compile(node, dtype=d, backend=backend, fastmath=fastmath, variables=names)
+        k = compile(text, dtype=d, backend=backend, fastmath=fastmath, variables=names)
         with _EVAL_LOCK:
             _EVAL_CACHE[key] = k
             while len(_EVAL_CACHE) > _EVAL_CACHE_SIZE:

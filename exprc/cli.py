@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import ops
 from .errors import ExprcError, ParseError
 
 
@@ -113,8 +114,11 @@ def write_column(path: str, name: str, values: np.ndarray) -> None:
 
 def cmd_eval(args) -> int:
     from .api import compile as compile_expr
+    from .parser import names_read
     table = load_table(args.data)
-    k = compile_expr(args.expr, dtype=args.dtype, backend=args.backend)
+    # a column named e or pi is that column, as a bound name is in exprc.evaluate
+    names = [n for n in names_read(args.expr) if n not in ops.CONSTANT_NAMES or n in table]
+    k = compile_expr(args.expr, dtype=args.dtype, backend=args.backend, variables=names)
     cols = _columns_for(k.variables, table, args.data)
     result = np.asarray(k(*cols))
     if args.output:

@@ -96,7 +96,7 @@ class Kernel:
         if missing:
             raise BindError(f"missing parameter{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
         dt = np_dtype(self.dtype)
-        arrays = [np.asarray(values[n], dtype=dt) for n in names]
+        arrays = [real_array(values[n], dt, f"input {n!r}") for n in names]
         try:
             pvec = np.array([float(pvalues[n]) for n in self.program.parameters], dtype=dt)
         except (TypeError, ValueError) as exc:
@@ -120,6 +120,8 @@ class Kernel:
         n = int(np.prod(shape, dtype=np.int64))
         flat = []
         for a in arrays:
+            if not native_layout(a):
+                a = np.ascontiguousarray(a)
             if a.size == 1:
                 flat.append(a.reshape(()))
             elif a.shape == shape:
@@ -152,14 +154,15 @@ class Kernel:
         dt = np_dtype(self.dtype)
         n = None
         for a in args:
-            if (type(a) is not np.ndarray or a.dtype != dt or a.ndim != 1
-                    or not a.flags.c_contiguous or (n is not None and a.shape[0] != n)):
+            if (type(a) is not np.ndarray or a.dtype != dt or a.ndim != 1 or not a.flags.c_contiguous
+                    or not a.flags.aligned or (n is not None and a.shape[0] != n)):
                 return None
             n = a.shape[0]
         if out is None:
             out = np.empty(n, dtype=np_dtype(p.outputs[0].dtype))
         elif (type(out) is not np.ndarray or out.ndim != 1 or out.shape[0] != n
               or out.dtype != np_dtype(p.outputs[0].dtype) or not out.flags.c_contiguous
+              or not out.flags.writeable or not out.flags.aligned
               or any(np.may_share_memory(out, a) and not _same_view(out, a) for a in args)):
             return None
         if n:
@@ -183,10 +186,34 @@ class Kernel:
         for o, d in zip(given, dts):
             if not isinstance(o, np.ndarray) or o.shape != tuple(shape) or o.dtype != d:
                 raise BindError(f"out= must be a {d} array of shape {tuple(shape)}")
-            direct = (o.ndim == 1 or o.flags.c_contiguous) and not any(
+            if not o.flags.writeable:
+                raise BindError("out= array is read-only")
+            direct = (o.ndim == 1 or o.flags.c_contiguous) and native_layout(o) and not any(
                 np.may_share_memory(o, a) and not _same_view(o, a) for a in inputs)
             work.append(o if direct else np.empty(shape, dtype=d))
         return given, work
+
+
+def real_array(value, dt: np.dtype, what: str) -> np.ndarray:
+    """value as an array of dtype dt; BindError for what is not real numbers (complex, object,
+    string, structured or datetime data), which numpy would cast with a warning or garble."""
+    a = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if a.dtype.kind == "O":       # Python numbers (big ints, Fractions...) convert; the rest not
+        try:
+            return np.asarray(a, dtype=dt)
+        except (TypeError, ValueError, OverflowError):
+            pass
+    if a.dtype.kind not in "biuf":
+        hint = "; pass .real, .imag or abs() of it" if a.dtype.kind == "c" else ""
+        raise BindError(f"{what} has dtype {a.dtype}: exprc computes on real numbers "
+                        f"(bool, integer or float){hint}")
+    return a.astype(dt, copy=False)
+
+
+def native_layout(a: np.ndarray) -> bool:
+    """Whether compiled code can address a directly: aligned, and a stride that is a whole
+    number of items (a field of a packed structured array is neither)."""
+    return a.flags.aligned and (a.ndim == 0 or all(s % a.itemsize == 0 for s in a.strides))
 
 
 def _same_view(a: np.ndarray, b: np.ndarray) -> bool:

@@ -17,11 +17,14 @@ from .numbers import round_fraction
 
 def power(a, b):
     """C pow. numpy's power special-cases scalar exponents (x**0.5 becomes sqrt, which differs
-    at -0 and -inf), so the exponent is broadcast to an array to get the libm semantics."""
+    at -0 and -inf), so the exponent is made a real array (not a stride-0 view, which is
+    special-cased as well) of at least one element (0-d exponents, as constant folding
+    passes, are special-cased too) to get the libm semantics."""
     a, b = np.asarray(a), np.asarray(b)
-    if b.ndim == 0:
-        b = np.full(a.shape if a.ndim else (), b, dtype=b.dtype)
-    return np.power(a, b)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    if b.shape != shape or not shape:
+        b = np.full(shape or (1,), b, dtype=b.dtype)
+    return np.power(a, b).reshape(shape)
 
 
 def minimum(a, b):

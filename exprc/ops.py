@@ -75,6 +75,10 @@ def _fmod(a: Fraction, b: Fraction):
     return a - b * (math.floor(q) if q >= 0 else math.ceil(q))
 
 
+def _floor_mod(a: Fraction, b: Fraction):
+    return None if b == 0 else a - b * math.floor(a / b)
+
+
 def _round_half_even(a: Fraction) -> Fraction:
     return Fraction(round(a))   # Python's round on Fraction is half to even
 
@@ -221,6 +225,17 @@ _register(
        deriv=("g", "-g * trunc(a / b)"), llvm=("inst", "frem"), c="fmod{f}({0}, {1})",
        triton="libdevice.fmod({0}, {1})",
        ieee_exact=True, doc="remainder with the sign of the dividend, as C fmod"),
+    Op("mod", 2, ARITH, np.remainder, 6, exact=_floor_mod, sympy=lambda sp, a, b: sp.Mod(a, b),
+       sympy_names=("Mod",), deriv=("g", "-g * floor(a / b)"),
+       expand="where(fmod(a, b) == 0, copysign(0, b), where(fmod(a, b) < 0, where(b > 0, fmod(a, b) + b, "
+              "fmod(a, b)), where(b < 0, fmod(a, b) + b, fmod(a, b))))",
+       ieee_exact=True, aliases=("remainder",), infix="%", prec=3,
+       doc="floored modulo, the sign of the divisor: Python's % and numpy's remainder (numexpr's %)"),
+    Op("nextafter", 2, ARITH, np.nextafter, 2, sympy=_spf("nextafter"), deriv=("g", None),
+       llvm=("libm", "nextafter"), c="nextafter{f}({0}, {1})", triton="libdevice.nextafter({0}, {1})",
+       ieee_exact=True, doc="the next float after a in the direction of b"),
+    Op("ones_like", 1, ARITH, np.ones_like, 0, exact=lambda a: Fraction(1), sympy=lambda sp, a: sp.Integer(1),
+       sympy_names=(), deriv=None, expand="1", ieee_exact=True, doc="1 in the shape of a (numexpr's name)"),
     # ---- comparisons and selection ----
     Op("lt", 2, COMPARE, np.less, 1, exact=operator.lt, sympy=lambda sp, a, b: sp.Lt(a, b),
        sympy_names=("StrictLessThan",), llvm=("fcmp", "<", True), c="({0} < {1})",
@@ -302,6 +317,10 @@ for _op in REGISTRY.values():
         for _alias in _op.aliases:
             FUNCTION_NAMES[_alias] = _op.name
 del _op
+
+# Functions that are the identity on real numbers, accepted for numexpr's and numpy's spellings.
+IDENTITY_FUNCTIONS = ("copy", "conj", "conjugate", "real", "positive")
+IDENTITY_ATTRIBUTES = ("real",)   # x.real, as numexpr writes it
 
 # Module prefixes people paste with function names: np.sin, math.exp, sympy.Abs, torch.tanh.
 MODULE_PREFIXES = ("np", "numpy", "math", "cmath", "sp", "sympy", "torch", "jnp", "jax.numpy",

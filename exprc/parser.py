@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import difflib
+import functools
 import threading
 from importlib import resources
 
@@ -21,17 +22,17 @@ _COMPARE_OPS = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": 
 _READABLE = {
     "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'", "PLUS": "'+'",
     "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "COMMA": "','", "DOLLAR": "'$'",
-    "POW": "'**'", "COMPARE": "a comparison", "$END": "end of input",
+    "POW": "'**'", "COMPARE": "a comparison", "$END": "end of input", "PERCENT": "'%'", "DOT": "'.'",
 }
-_ORDER = ["a number", "a name", "'('", "'-'", "'+'", "'$'", "'*'", "'/'", "'**'", "a comparison",
+_ORDER = ["a number", "a name", "'('", "'-'", "'+'", "'$'", "'*'", "'/'", "'%'", "'**'", "a comparison",
           "','", "')'", "end of input"]
 
 
 class _State:
-    __slots__ = ("dtype", "parameters", "text")
+    __slots__ = ("dtype", "parameters", "variables", "text")
 
-    def __init__(self, dtype: str, parameters: frozenset[str], text: str):
-        self.dtype, self.parameters, self.text = dtype, parameters, text
+    def __init__(self, dtype: str, parameters: frozenset[str], variables: frozenset[str], text: str):
+        self.dtype, self.parameters, self.variables, self.text = dtype, parameters, variables, text
 
 
 _STATE: contextvars.ContextVar[_State] = contextvars.ContextVar("exprc_parse_state")
@@ -74,11 +75,17 @@ def _constant(name: str, dtype: str) -> ir.Node | None:
     return ir.nullary(c, dtype)
 
 
-def resolve_name(text: str, parameters, dtype: str) -> ir.Node:
-    """What a bare name in the text denotes: a parameter (named in parameters), a constant
-    (pi, e, inf, nan, np.pi ...) or a variable. The bulk parser resolves names through this too."""
+def resolve_name(text: str, parameters, dtype: str, variables=()) -> ir.Node:
+    """What a bare name in the text denotes: a parameter (named in parameters), a declared
+    variable (which wins over a constant: physics' e is a charge), x.real (x itself), a
+    constant (pi, e, inf, nan, np.pi ...) or a variable. The bulk parsers resolve names here too."""
     if text in parameters:
         return ir.param(text, dtype)
+    if text in variables:
+        return ir.var(text, dtype)
+    head, _, attr = text.rpartition(".")
+    if head and attr in ops.IDENTITY_ATTRIBUTES and _strip_module(head)[1] == "" and "." not in head:
+        return resolve_name(head, parameters, dtype, variables)
     base, module = _strip_module(text)
     c = _constant(base, dtype)
     if c is not None and (module or base == text):
@@ -92,6 +99,11 @@ def resolve_name(text: str, parameters, dtype: str) -> ir.Node:
 def call_node(fname: str, args: list[ir.Node], where=None) -> ir.Node:
     """fname(args) with fname in any accepted spelling; checks arity, folds variadic min/max."""
     opname = resolve_function(fname)
+    if opname is None and _strip_module(fname)[0] in ops.IDENTITY_FUNCTIONS:
+        if len(args) != 1:
+            msg = f"{fname} takes 1 argument, got {len(args)}"
+            raise _error_at(where, msg) if where is not None else ExprcError(msg)
+        return args[0]
     if opname is None:
         msg = f"unknown function '{fname}'" + suggest(_strip_module(fname)[0], ops.FUNCTION_NAMES)
         raise _error_at(where, msg) if where is not None else ExprcError(msg)
@@ -123,7 +135,7 @@ def _make_transformer():
         def name(self, tok):
             st = _STATE.get()
             try:
-                return resolve_name(str(tok), st.parameters, st.dtype)
+                return resolve_name(str(tok), st.parameters, st.dtype, st.variables)
             except ExprcError as exc:
                 raise _error_at(tok, str(exc)) from None
 
@@ -143,6 +155,12 @@ def _make_transformer():
 
         def add(self, a, b): return ir.apply("add", a, b)
         def sub(self, a, b): return ir.apply("sub", a, b)
+        def attribute(self, a, tok):
+            if str(tok) not in ops.IDENTITY_ATTRIBUTES:
+                raise _error_at(tok, f"unknown attribute '.{tok}'; only .real is accepted (exprc is real-valued)")
+            return a
+
+        def mod(self, a, b): return ir.apply("mod", a, b)
         def mul(self, a, b): return ir.apply("mul", a, b)
         def div(self, a, b): return ir.apply("div", a, b)
         def neg(self, a): return ir.apply("neg", a)
@@ -164,13 +182,18 @@ def _parser():
             if _PARSER is None:
                 from lark import Lark
                 grammar = resources.files("exprc.grammar").joinpath("exprc.lark").read_text()
-                kwargs = dict(parser="lalr", lexer="contextual", transformer=_make_transformer(),
-                              maybe_placeholders=True)
-                try:   # lark caches its LALR tables in the temp dir: 3x faster start-up
-                    _PARSER = Lark(grammar, cache=True, **kwargs)
-                except OSError:
-                    _PARSER = Lark(grammar, **kwargs)
+                # No cache=True: lark would unpickle its tables from a predictable file in the
+                # shared temp directory, which any user can plant; building them takes 16 ms.
+                _PARSER = Lark(grammar, parser="lalr", lexer="contextual",
+                               transformer=_make_transformer(), maybe_placeholders=True)
     return _PARSER
+
+
+@functools.lru_cache(maxsize=1024)
+def names_read(text: str) -> tuple[str, ...]:
+    """Every bare name text reads, in order of first appearance, constant spellings (e, pi,
+    inf, nan) included: a caller that binds one of those makes it a variable."""
+    return parse(text, variables=ops.CONSTANT_NAMES).variables
 
 
 def _readable(names) -> tuple[str, ...]:
@@ -183,17 +206,18 @@ def _end_position(text: str) -> tuple[int, int]:
     return len(lines), len(lines[-1]) + 1
 
 
-def parse(text: str, dtype="float64", parameters=()) -> ir.Node:
+def parse(text: str, dtype="float64", parameters=(), variables=()) -> ir.Node:
     """Parse infix text into a typed IR node.
 
     parameters: names to read as parameters (runtime scalars) rather than variables;
-    `$name` in the text always denotes a parameter."""
+    `$name` in the text always denotes a parameter. variables: names to read as variables
+    even where they spell a constant: e, pi, inf and nan are constants only when undeclared."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
     if not isinstance(text, str):
         raise ExprcError(f"expected expression text, got {type(text).__name__}")
     d = normalize_dtype(dtype)
-    token = _STATE.set(_State(d, frozenset(parameters), text))
+    token = _STATE.set(_State(d, frozenset(parameters), frozenset(variables or ()), text))
     try:
         if not text.strip():
             raise ParseError("empty expression", text, 1, 1, ("a number", "a name", "'('"))

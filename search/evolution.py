@@ -10,12 +10,13 @@ All objectives are minimized.
 from __future__ import annotations
 
 import os
-import pickle
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Protocol, Sequence
 
 import numpy as np
+
+from exprc import cache
 
 
 class Problem(Protocol):
@@ -127,17 +128,13 @@ class NSGA2:
         path = path or self.checkpoint
         if path is None:
             return
-        tmp = f"{path}.tmp"
-        with open(tmp, "wb") as fh:
-            pickle.dump(self.state(), fh)
-        os.replace(tmp, path)
+        cache.write_checkpoint(path, self.state(), "approx")
 
     def load(self, path=None) -> bool:
         path = path or self.checkpoint
         if path is None or not os.path.exists(path):
             return False
-        with open(path, "rb") as fh:
-            st = pickle.load(fh)
+        st = cache.read_checkpoint(path, "approx")
         self.generation, self.evaluations = st["generation"], st["evaluations"]
         self.population, self.archive = st["population"], st["archive"]
         self.rng.bit_generator.state = st["rng"]

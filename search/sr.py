@@ -25,7 +25,6 @@ import hashlib
 import json
 import math
 import os
-import pickle
 import sys
 import time
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from typing import Sequence
 
 import numpy as np
 
-from exprc import ir
+from exprc import cache, ir
 from exprc.errors import ExprcError
 from exprc.population import Population
 
@@ -497,11 +496,7 @@ class SymbolicRegressor(*_BASES):
         path = self.checkpoint
         if not (self.resume and path and os.path.exists(path)):
             return None
-        try:
-            with open(path, "rb") as fh:
-                st = pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as exc:
-            raise ExprcError(f"cannot read checkpoint {path}: {exc}") from None
+        st = cache.read_checkpoint(path, "sr")
         if not isinstance(st, dict) or st.get("version") != CHECKPOINT_VERSION:
             raise ExprcError(f"{path} is not a symbolic-regression checkpoint of this version")
         if st["fingerprint"] != fingerprint:
@@ -511,10 +506,7 @@ class SymbolicRegressor(*_BASES):
 
     def _save_checkpoint(self, state: dict) -> None:
         path = self.checkpoint
-        tmp = f"{path}.tmp"
-        with open(tmp, "wb") as fh:
-            pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        cache.write_checkpoint(path, state, "sr")
 
     def _search(self, X, y, cfg: IslandConfig, start: float):
         """Run the islands until a budget is reached; start: when fit() began, so that

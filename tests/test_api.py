@@ -86,3 +86,33 @@ def test_unknown_backend_and_bad_input_types():
 def test_int_and_bool_inputs_are_converted():
     k = exprc.compile("x / 2")
     assert np.array_equal(k(np.array([1, 2, 3])), [0.5, 1.0, 1.5])
+
+
+def test_declared_names_win_over_constants():
+    """e, pi, inf and nan are constants only when the caller does not declare or bind them."""
+    assert exprc.compile("a*e", variables=["a", "e"])(2.0, 5.0) == 10.0
+    assert exprc.compile("a*e")(2.0) == 2.0 * np.e               # undeclared: Euler's number
+    assert exprc.compile("pi + inf", variables=["pi", "inf"])(1.0, 2.0) == 3.0
+    assert exprc.compile("np.pi * pi", variables=["pi"])(2.0) == 2 * np.pi   # np.pi stays pi
+    pop = exprc.Population(["a * e"], variables=["a", "e"], dtype="float64")
+    assert pop.predict(np.array([[2.0, 5.0]]))[0, 0] == 10.0
+
+
+def test_evaluate_reads_a_bound_e_as_the_callers_variable():
+    b = np.ones(3)
+    e = np.full(3, 1.602176634e-19)                # the elementary charge, as physics writes it
+    assert np.array_equal(exprc.evaluate("b * e"), b * e)
+    assert np.array_equal(exprc.evaluate("b * nan", local_dict={"b": b, "nan": 2.0}), b * 2)
+
+    def unbound():
+        c = np.ones(2)
+        return exprc.evaluate("c * pi")
+    assert np.array_equal(unbound(), np.full(2, np.pi))
+
+
+def test_cli_eval_reads_a_column_named_e(tmp_path, capsys):
+    from exprc.cli import main
+    csv = tmp_path / "d.csv"
+    csv.write_text("a,e\n2,5\n")
+    assert main(["eval", "a * e", "--data", str(csv)]) == 0
+    assert capsys.readouterr().out.split() == ["10.0"]

@@ -216,3 +216,14 @@ def test_bulk_parsing_builds_no_ir_nodes():
     flat = parse_many(items, "float32")
     assert len(flat) == 20_000
     assert ir.interned_count() - before < 100
+
+
+def test_declared_variables_win_over_constants_on_every_path(text_path):
+    """A population's variables are declared names: `e` is the caller's e, as in exprc.parse."""
+    items = ["a * e", "e ** 2 + pi", "x.real * e", "-e"]
+    got, _ = parse_many_flat(items, "float64", (), ("a", "e", "x"))
+    want = fm.from_nodes([exprc.parse(t, variables=("a", "e", "x")) for t in items], "float64")
+    assert got.equal(want)
+    assert got.take([0]).to_text() == ["a * e"]
+    pop = exprc.Population(["a * e"], variables=("a", "e"), dtype="float64")
+    assert pop.predict(np.array([[2.0, 5.0]])).tolist() == [[10.0]]

@@ -5,10 +5,13 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+import exprc
 from exprc import parse
 from exprc.dtypes import FLOAT32, FLOAT64
 from exprc.numbers import round_fraction, round_value
 from exprc.passes import fold
+
+from conftest import same_bits
 
 
 def folded(text, dtype="float64"):
@@ -114,3 +117,22 @@ def test_round_fraction_matches_numpy_conversion_of_exactly_representable_paths(
         assert math.isinf(got)
     else:
         assert got == float(best)
+
+
+@pytest.mark.parametrize("text", ["pow(-0.0, 0.5)", "pow(-inf, 0.5)", "pow(-inf, 1.5)", "tan(pi/2)",
+                                  "tan(3*pi/2)", "tan(-pi/2)"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_folding_agrees_with_the_kernel(text, dtype):
+    """A folded constant is what the kernel computes on the same (rounded) arguments; at a pole
+    such as tan(pi/2) there is no exact value, so the kernel's is the answer."""
+    folded = exprc.compile(text + " + x * 0", dtype=dtype, optimize=0).expression.args[0]
+    assert folded.op == "const"
+    ref = {"pow(-0.0, 0.5)": np.power(np.array([-0.0], dtype), np.array([0.5], dtype)),
+           "pow(-inf, 0.5)": np.power(np.array([-np.inf], dtype), np.array([0.5], dtype)),
+           "pow(-inf, 1.5)": np.power(np.array([-np.inf], dtype), np.array([1.5], dtype)),
+           }.get(text)
+    if ref is None:
+        arg = {"tan(pi/2)": np.pi / 2, "tan(3*pi/2)": 3 * np.pi / 2, "tan(-pi/2)": -np.pi / 2}[text]
+        ref = np.tan(np.array([arg], dtype=dtype))
+    got = np.array([float(folded.value)], dtype=dtype)
+    assert same_bits(got, ref.astype(dtype)), (got, ref)

@@ -104,11 +104,14 @@ def test_fast_rules_really_are_inexact():
 
 
 def test_levels():
-    assert [n for n, _ in passes_for(0)] == ["fold"]
+    assert [n for n, _ in passes_for(0)] == ["fold", "powers"]
     assert [n for n, _ in passes_for(1)] == ["fold", "identities"]
     assert "integer_powers" in [n for n, _ in passes_for(2, fastmath=True)]
-    with pytest.raises(ValueError):
-        passes_for(3)
+    for bad in (3, 7, -1, "2", 1.5):
+        with pytest.raises(exprc.ExprcError, match="optimization level"):
+            passes_for(bad)
+    with pytest.raises(exprc.ExprcError, match="optimization level"):
+        exprc.compile("x + 1", optimize=7)
 
 
 def test_o0_still_folds_constants():
@@ -135,3 +138,13 @@ def test_division_by_power_of_two_becomes_multiplication():
 def test_common_subexpressions_are_shared_without_a_pass():
     prog = Program.build([parse("sin(x*y) + sin(x*y) * cos(x*y)")], "float32")
     assert sum(1 for n in prog.schedule() if n.op == "mul") == 2   # x*y once, the product once
+
+
+@pytest.mark.parametrize("text", ["x ** 2", "x ** -1", "(x + y) ** 2", "sqrt(x) ** 2"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_integer_powers_lower_the_same_at_every_level(text, dtype):
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal(20_000) * 1e3).astype(dtype)
+    y = rng.standard_normal(20_000).astype(dtype)
+    results = [exprc.compile(text, dtype=dtype, optimize=o, variables=["x", "y"])(x, y) for o in (0, 1, 2)]
+    assert same_bits(results[0], results[1]) and same_bits(results[1], results[2])

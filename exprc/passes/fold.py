@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Sequence
 
 from .. import ir, ops
-from ..exact import fold_values
+from ..exact import fold_values, ieee_eval
 
 
 def fold_node(node: ir.Node, args: Sequence[ir.Node]) -> ir.Node:
@@ -25,13 +25,16 @@ def fold_node(node: ir.Node, args: Sequence[ir.Node]) -> ir.Node:
 
 
 FINE_BITS = 704
+ILL_CONDITIONED_BITS = 100   # coarse and fine agreeing in fewer leading bits: no exact value
 
 
 def fold(roots: Sequence[ir.Node]) -> list[ir.Node]:
     """Fold every constant subtree. Subtrees with irrational steps are evaluated both at the
     default precision and at FINE_BITS: where the results round differently the finer one
     wins, and a result that shrinks by far more than the precision gained (an exact zero such
-    as sin(pi), seen through approximations of pi) becomes an exact zero."""
+    as sin(pi), seen through approximations of pi) becomes an exact zero; one whose leading
+    bits change with the precision (a pole: tan(pi/2)) is what the kernel computes on the
+    rounded arguments."""
     coarse_of: dict[int, object] = {}   # const nodes made here from irrational steps
     fine_of: dict[int, object] = {}
 
@@ -50,6 +53,11 @@ def fold(roots: Sequence[ir.Node]) -> list[ir.Node]:
         elif (isinstance(fine, Fraction) and isinstance(coarse, Fraction)
               and (coarse == 0 or fine == 0 or abs(fine) * 2 ** 128 < abs(coarse))):
             chosen = coarse = fine = Fraction(0)       # cancellation to an exact zero
+        elif (isinstance(fine, Fraction) and isinstance(coarse, Fraction)
+              and abs(fine - coarse) * 2 ** ILL_CONDITIONED_BITS > abs(fine)):
+            # more precision changes the leading bits: a pole such as tan(pi/2), whose exact
+            # value does not exist; the kernel's value on the rounded argument is the answer
+            chosen = coarse = fine = ieee_eval(op, [a.value for a in args], node.dtype)
         else:
             chosen = fine
         result = ir.const(chosen) if isinstance(chosen, bool) else ir.const(chosen, node.dtype)

@@ -54,7 +54,17 @@ def _flip(op: str, const_first: bool = True):
     return build
 
 
-STRICT_RULES: tuple[Rule, ...] = (
+# Integer powers that have an exact product form. They are applied at every -O level (see
+# pipeline.py), so that x**2 is the correctly rounded x*x everywhere, never libm's pow.
+POWER_RULES: tuple[Rule, ...] = (
+    Rule("x ** 1", "x"),
+    Rule("x ** 0", "1", why="pow(x, 0) is 1 for every x, NaN included"),
+    Rule("x ** 2", "x * x", why="both are the correctly rounded square"),
+    Rule("x ** -1", "1 / x", why="both are the correctly rounded reciprocal"),
+    Rule("sqrt(x) ** 2", "sqrt(x) * sqrt(x)"),
+)
+
+STRICT_RULES: tuple[Rule, ...] = POWER_RULES + (
     Rule("x * 1", "x"),
     Rule("x / 1", "x"),
     Rule("x + -0.0", "x", why="x + (-0) is x for every x, +0 and -0 included"),
@@ -76,10 +86,6 @@ STRICT_RULES: tuple[Rule, ...] = (
     Rule("(-x) / (-y)", "x / y"),
     Rule("abs(-x)", "abs(x)"),
     Rule("abs(abs(x))", "abs(x)"),
-    Rule("x ** 1", "x"),
-    Rule("x ** 0", "1", why="pow(x, 0) is 1 for every x, NaN included"),
-    Rule("x ** 2", "x * x", why="both are the correctly rounded square"),
-    Rule("x ** -1", "1 / x", why="both are the correctly rounded reciprocal"),
     Rule("min(x, x)", "x"),
     Rule("max(x, x)", "x"),
     Rule("where(c, x, x)", "x"),
@@ -92,7 +98,6 @@ STRICT_RULES: tuple[Rule, ...] = (
     Rule("ceil(ceil(x))", "ceil(x)"),
     Rule("trunc(trunc(x))", "trunc(x)"),
     Rule("round(round(x))", "round(x)"),
-    Rule("sqrt(x) ** 2", "sqrt(x) * sqrt(x)"),
 )
 
 FAST_RULES: tuple[Rule, ...] = (

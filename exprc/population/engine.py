@@ -40,7 +40,8 @@ JIT_RATE = 2.5e10
 JIT_COMPILE_SECONDS = 0.006
 
 
-def to_flat(expressions, dtype, parameters: Sequence[str] = ()) -> tuple[FlatPrograms, np.ndarray]:
+def to_flat(expressions, dtype, parameters: Sequence[str] = (), variables: Sequence[str] = ()
+            ) -> tuple[FlatPrograms, np.ndarray]:
     """Flat programs for a mixed list of texts, prefix token lists and IR nodes (each kind
     converted in bulk), in the given order, and each candidate's node count as given."""
     from .prefix import parse_prefix_many
@@ -63,7 +64,7 @@ def to_flat(expressions, dtype, parameters: Sequence[str] = ()) -> tuple[FlatPro
             raise ExprcError(f"a candidate must be an exprc node, text or prefix tokens, not {type(e).__name__}")
     batches, sizes, order = [], [], []
     if kinds["text"]:
-        f, s = parse_many_flat([items[k] for k in kinds["text"]], d, parameters)
+        f, s = parse_many_flat([items[k] for k in kinds["text"]], d, parameters, variables)
         batches.append(f), sizes.append(s), order.extend(kinds["text"])
     if kinds["prefix"]:
         f, s = parse_prefix_many([items[k] for k in kinds["prefix"]], d, parameters)
@@ -103,7 +104,8 @@ class Population:
             raise ExprcError(f"tier must be one of {', '.join(TIERS)}")
         self.tier = tier
         self.expected_evaluations = expected_evaluations
-        self.flat, self.given_sizes = to_flat(expressions, self.dtype, parameters)
+        # the population's variables are declared names: they win over constants such as e
+        self.flat, self.given_sizes = to_flat(expressions, self.dtype, parameters, self.variables)
         unknown = set(self.flat.variable_names()) - set(self.variables)
         if unknown:
             raise ExprcError(f"candidates use {', '.join(sorted(unknown))}, not in variables={list(self.variables)}")

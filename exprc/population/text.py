@@ -91,19 +91,20 @@ _PREC = {T_PLUS: 2, T_MINUS: 2, T_STAR: 3, T_SLASH: 3, T_POW: 5}
 _REACH = {T_PLUS: 2, T_MINUS: 2, T_STAR: 3, T_SLASH: 3, T_POW: 4, T_UMINUS: 4}
 
 
-def parse_many_flat(texts: Sequence[str], dtype="float64", parameters: Sequence[str] = ()
-                    ) -> tuple[FlatPrograms, np.ndarray]:
-    """Flat programs for texts (exactly what exprc.parse + constant folding gives) and each
-    text's node count as parsed (before folding)."""
+def parse_many_flat(texts: Sequence[str], dtype="float64", parameters: Sequence[str] = (),
+                    variables: Sequence[str] = ()) -> tuple[FlatPrograms, np.ndarray]:
+    """Flat programs for texts (exactly what exprc.parse(text, dtype, parameters, variables) +
+    constant folding gives) and each text's node count as parsed (before folding)."""
     d = normalize_dtype(dtype)
     params = frozenset(parameters)
+    names = frozenset(variables or ())
     texts = list(texts)
     for t in texts:
         if not isinstance(t, str):
             raise ExprcError(f"expected expression text, got {type(t).__name__}")
     batches, sizes = [], []
     for lo in range(0, len(texts), CHUNK):
-        f, s = _parse_chunk(texts[lo:lo + CHUNK], d, params)
+        f, s = _parse_chunk(texts[lo:lo + CHUNK], d, params, names)
         batches.append(f)
         sizes.append(s)
     if not batches:
@@ -111,22 +112,24 @@ def parse_many_flat(texts: Sequence[str], dtype="float64", parameters: Sequence[
     return flatmod.concat(batches), np.concatenate(sizes)
 
 
-def parse_many(texts: Sequence[str], dtype="float64", parameters: Sequence[str] = ()) -> FlatPrograms:
+def parse_many(texts: Sequence[str], dtype="float64", parameters: Sequence[str] = (),
+               variables: Sequence[str] = ()) -> FlatPrograms:
     """Many texts as flat programs (see exprc.population.flat), in bulk."""
-    return parse_many_flat(texts, dtype, parameters)[0]
+    return parse_many_flat(texts, dtype, parameters, variables)[0]
 
 
 # ---------------------------------------------------------------------------- one chunk
 
-def _parse_chunk(texts: list[str], dtype: str, params: frozenset) -> tuple[FlatPrograms, np.ndarray]:
+def _parse_chunk(texts: list[str], dtype: str, params: frozenset, variables: frozenset = frozenset()
+                 ) -> tuple[FlatPrograms, np.ndarray]:
     n = len(texts)
     fast = _c_path if _c_parser() is not None else _fast_path
-    flat, given, ok = fast(texts, dtype, params)
+    flat, given, ok = fast(texts, dtype, params, variables)
     pieces, sizes, order = [flat], [given], np.flatnonzero(ok).tolist()
     slow = np.flatnonzero(~ok).tolist()
     if slow:
         from ..parser import parse
-        nodes = [parse(texts[i], dtype=dtype, parameters=params) for i in slow]
+        nodes = [parse(texts[i], dtype=dtype, parameters=params, variables=variables) for i in slow]
         pieces.append(flatmod.from_nodes(nodes, dtype))
         sizes.append(np.fromiter((x.size for x in nodes), dtype=np.int64, count=len(nodes)))
         order.extend(slow)
@@ -137,6 +140,31 @@ def _parse_chunk(texts: list[str], dtype: str, params: frozenset) -> tuple[FlatP
         inverse[np.asarray(order, dtype=np.int64)] = np.arange(n)
         flat, given = flat.take(inverse), given[inverse]
     return flat, given
+
+
+# ---------------------------------------------------------------------------- names
+
+def _meaning(text: str, role: str, dtype: str, params, variables, table: dict, keep: list) -> tuple:
+    """What one spelling means in one role ("call", "$" or "name"), by the parser's own rules:
+    (rejected, code, names-table index, constant value, arity for calls or -1, is a constant).
+    Calls the bulk paths do not run (comparisons, selects, identities) are rejected, so their
+    texts go through exprc.parse."""
+    from .. import ir
+    from ..parser import resolve_function, resolve_name
+    if role == "call":
+        opname = resolve_function(text)
+        op = ops.REGISTRY.get(opname) if opname else None
+        if op is None or op.kind != ops.ARITH or opname not in enc.OPCODE_OF:
+            return True, 0, 0, 0.0, -1, False
+        return False, enc.OPCODE_OF[opname], 0, 0.0, op.arity, False
+    try:
+        node = ir.param(text, dtype) if role == "$" else resolve_name(text, params, dtype, variables)
+    except ExprcError:
+        return True, 0, 0, 0.0, -1, False
+    if node.op in (ir.VAR, ir.PARAM):
+        code = enc.LEAF_VAR if node.op == ir.VAR else enc.LEAF_PARAM
+        return False, code, table.setdefault(node.value, len(table)), 0.0, -1, False
+    return False, enc.LEAF_CONST, 0, flatmod.constant_value(node, dtype, keep), -1, True
 
 
 # ---------------------------------------------------------------------------- the C path
@@ -168,10 +196,8 @@ def _c_parser():
     return _CPARSER[0]
 
 
-def _c_path(texts: list[str], dtype: str, params: frozenset):
+def _c_path(texts: list[str], dtype: str, params: frozenset, variables: frozenset = frozenset()):
     """The compiled path: same contract as _fast_path."""
-    from ..parser import resolve_function, resolve_name
-    from .. import ir
     ntext = len(texts)
     plain = np.fromiter((t.isascii() for t in texts), dtype=bool, count=ntext)
     if not plain.all():
@@ -220,26 +246,10 @@ def _c_path(texts: list[str], dtype: str, params: frozenset):
         r_bad = np.zeros(len(ukey), dtype=bool)
         r_const = np.zeros(len(ukey), dtype=bool)
         keep: list = []
+        roles = {_C_FUNC: "call", _C_PNAME: "$", _C_NAME: "name"}
         for j, (text, role) in enumerate(zip(spelled, (ukey % 4).tolist())):
-            if role == _C_FUNC:
-                opname = resolve_function(text)
-                op = ops.REGISTRY.get(opname) if opname else None
-                if op is None or op.kind != ops.ARITH or opname not in enc.OPCODE_OF:
-                    r_bad[j] = True
-                    continue
-                r_code[j], r_arity[j] = enc.OPCODE_OF[opname], op.arity
-                continue
-            try:
-                node = ir.param(text, dtype) if role == _C_PNAME else resolve_name(text, params, dtype)
-            except ExprcError:
-                r_bad[j] = True
-                continue
-            if node.op in (ir.VAR, ir.PARAM):
-                r_code[j] = enc.LEAF_VAR if node.op == ir.VAR else enc.LEAF_PARAM
-                r_arg[j] = table.setdefault(node.value, len(table))
-            else:
-                r_code[j], r_const[j] = enc.LEAF_CONST, True
-                r_value[j] = flatmod.constant_value(node, dtype, keep)
+            r_bad[j], r_code[j], r_arg[j], r_value[j], r_arity[j], r_const[j] = _meaning(
+                text, roles[role], dtype, params, variables, table, keep)
         code[where] = r_code[inverse]
         arg[where] = r_arg[inverse]
         value[where] = np.where(r_const[inverse], r_value[inverse], value[where])
@@ -270,7 +280,7 @@ def _c_path(texts: list[str], dtype: str, params: frozenset):
 
 # ---------------------------------------------------------------------------- the numpy path
 
-def _fast_path(texts: list[str], dtype: str, params: frozenset):
+def _fast_path(texts: list[str], dtype: str, params: frozenset, variables: frozenset = frozenset()):
     """Flat programs of the texts this path accepts, their node counts, and the accepted mask."""
     ntext = len(texts)
     plain = np.fromiter((t.isascii() and ";" not in t for t in texts), dtype=bool, count=ntext)
@@ -368,7 +378,7 @@ def _fast_path(texts: list[str], dtype: str, params: frozenset):
     bad[:ntext] |= (low[:ntext] < 0) | (end_depth[:ntext] != 0)
 
     # names: each distinct spelling resolved once, through the parser's own rules
-    names_info = _resolve_names(b, w_start, w_len, tok_word, kind, dtype, params)
+    names_info = _resolve_names(b, w_start, w_len, tok_word, kind, dtype, params, variables)
     leaf_kind, leaf_arg, leaf_value, func_opcode, func_arity, name_table, name_bad = names_info
     bad_tok = name_bad
     bad[tok_text[bad_tok]] = True
@@ -501,11 +511,9 @@ def _fast_path(texts: list[str], dtype: str, params: frozenset):
     return flat, given.astype(np.int64), accepted
 
 
-def _resolve_names(b, w_start, w_len, tok_word, kind, dtype, params):
+def _resolve_names(b, w_start, w_len, tok_word, kind, dtype, params, variables):
     """Per-token leaf code/arg/value for names, opcode/arity for calls, the names table, and
     which tokens make their text take the exact path."""
-    from ..parser import resolve_function, resolve_name
-    from .. import ir
     ntok = len(kind)
     leaf_kind = np.zeros(ntok, dtype=np.int64)
     leaf_arg = np.zeros(ntok, dtype=np.int64)
@@ -538,32 +546,14 @@ def _resolve_names(b, w_start, w_len, tok_word, kind, dtype, params):
     r_arity = np.zeros(len(ucombo), dtype=np.int64)
     r_bad = np.zeros(len(ucombo), dtype=bool)
     keep: list = []
+    roles = {T_FUNC: "call", T_PNAME: "$", T_NAME: "name"}
     for j, cmb in enumerate(ucombo.tolist()):
-        text = uniq_sp[cmb // 16].decode("ascii")
-        rl = cmb % 16
-        if rl == T_FUNC:
-            opname = resolve_function(text)
-            op = ops.REGISTRY.get(opname) if opname else None
-            if op is None or op.kind != ops.ARITH or opname not in enc.OPCODE_OF:
-                r_bad[j] = True
-                continue
-            r_op[j] = enc.OPCODE_OF[opname]
-            r_arity[j] = op.arity
-            continue
-        if rl == T_PNAME:
-            node = ir.param(text, dtype)
+        r_bad[j], code, r_arg[j], r_value[j], arity, _ = _meaning(
+            uniq_sp[cmb // 16].decode("ascii"), roles[cmb % 16], dtype, params, variables, table, keep)
+        if cmb % 16 == T_FUNC:
+            r_op[j], r_arity[j] = code, max(arity, 0)
         else:
-            try:
-                node = resolve_name(text, params, dtype)
-            except ExprcError:
-                r_bad[j] = True
-                continue
-        if node.op in (ir.VAR, ir.PARAM):
-            r_kind[j] = enc.LEAF_VAR if node.op == ir.VAR else enc.LEAF_PARAM
-            r_arg[j] = table.setdefault(node.value, len(table))
-        else:
-            r_kind[j] = enc.LEAF_CONST
-            r_value[j] = flatmod.constant_value(node, dtype, keep)
+            r_kind[j] = code
     leaf_kind[name_tok] = r_kind[cinv]
     leaf_arg[name_tok] = r_arg[cinv]
     leaf_value[name_tok] = r_value[cinv]
