@@ -25,7 +25,7 @@ import sys
 import numpy as np
 
 import exprc
-from exprc.population import text as text_path
+from exprc.population import text_c
 from exprc.random_expr import TreeSpec, random_population
 from timing import median_seconds
 
@@ -87,15 +87,15 @@ def main() -> int:
                            ("prefix", exprc.Population.from_prefix(lists, variables=VARS))):
             assert pop.flat.equal(ref.flat), label
             assert np.array_equal(pop.predict(X).view(np.uint32), want.view(np.uint32)), label
-    compiled = text_path._c_parser() is not None
+    compiled = text_c.compiled_parser() is not None
 
     def numpy_path():
-        saved = text_path._CPARSER[:]
-        text_path._CPARSER[:] = [None]
+        saved = text_c._CPARSER[:]
+        text_c._CPARSER[:] = [None]
         try:
             exprc.parse_many(texts, dtype="float32")
         finally:
-            text_path._CPARSER[:] = saved
+            text_c._CPARSER[:] = saved
 
     sub = texts[:200]
     t = {}
@@ -116,8 +116,12 @@ def main() -> int:
             cold.setdefault("pyoperon EvaluateTrees, parsed trees, 1 thread", []).append(
                 median_seconds(lambda: op.EvaluateTrees(trees, ds, rg, out, 1), 1))
             for threads in (1, 2):
-                cold.setdefault(f"exprc Population(texts).predict, cold, {threads} thread{'s' * (threads > 1)}", []).append(
+                th = f"{threads} thread{'s' * (threads > 1)}"
+                cold.setdefault(f"exprc Population(texts).predict, cold, {th}", []).append(
                     median_seconds(lambda: exprc.Population(texts, variables=VARS).predict(X, threads=threads), 1))
+                # as pyoperon is given it: the output array exists already (no page faults on 80 MB)
+                cold.setdefault(f"exprc Population(texts).predict(out=), cold, {th}", []).append(
+                    median_seconds(lambda: exprc.Population(texts, variables=VARS).predict(X, threads=threads, out=out), 1))
     cold = {k: float(np.median(v)) for k, v in cold.items()}
 
     from exprc.backends.llvm import target

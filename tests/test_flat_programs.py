@@ -10,8 +10,9 @@ from exprc import ir
 from exprc.errors import ExprcError
 from exprc.population import FlatPrograms, flat as fm, parse_many
 from exprc.population.prefix import parse_prefix_many
-from exprc.population import text as text_module
+from exprc.population import text_c
 from exprc.population.text import parse_many_flat
+from exprc.population.text_numpy import numpy_path
 from exprc.random_expr import TreeSpec, random_population
 
 from conftest import same_bits
@@ -42,8 +43,8 @@ def _assert_same_programs(got: FlatPrograms, want: FlatPrograms, items) -> None:
 def text_path(request, monkeypatch):
     """The compiled parser (when built; the default) and the numpy path it falls back to."""
     if request.param == "numpy":
-        monkeypatch.setattr(text_module, "_CPARSER", [None])
-    return text_module._c_path if text_module._c_parser() is not None else text_module._fast_path
+        monkeypatch.setattr(text_c, "_CPARSER", [None])
+    return text_c.c_path if text_c.compiled_parser() is not None else numpy_path
 
 
 @pytest.mark.parametrize("dtype,seed,count", [("float32", 11, 50_000), ("float64", 12, 50_000)])
@@ -51,7 +52,7 @@ def test_bulk_text_parsing_matches_the_grammar_on_100k_texts(dtype, seed, count,
     """50,000 generated texts per dtype (100,000 in all) through each fast path: every valid
     one becomes exactly the program exprc.parse + folding gives, no invalid one is accepted by
     the fast path, and each still raises exprc.parse's own located error."""
-    if text_path is text_module._fast_path:
+    if text_path is numpy_path:
         count = count // 2                      # the fallback path: 50,000 texts in all
     items = texts(seed, count)
     want, good, errors = _reference(items, dtype, lambda t, d: exprc.parse(t, dtype=d, parameters=PARAMETERS))
