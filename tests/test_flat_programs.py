@@ -228,3 +228,32 @@ def test_declared_variables_win_over_constants_on_every_path(text_path):
     assert got.take([0]).to_text() == ["a * e"]
     pop = exprc.Population(["a * e"], variables=("a", "e"), dtype="float64")
     assert pop.predict(np.array([[2.0, 5.0]])).tolist() == [[10.0]]
+
+
+FUZZ = r'''
+import random, sys
+import exprc
+from exprc.population import flat as fm, text_c
+from exprc.population.text_numpy import numpy_path
+rng = random.Random(int(sys.argv[1]))
+alphabet = "xy$e(),.+-*/^ 0123456789eE_\t" + "sin" + "\x00;%<=é"
+texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 24))) for _ in range(100_000)]
+for path in ([text_c.c_path] if text_c.compiled_parser() else []) + [numpy_path]:
+    flat, _, ok = path(texts, "float64", frozenset())
+    accepted = [t for t, a in zip(texts, ok) if a]
+    want = fm.from_nodes([exprc.parse(t) for t in accepted], "float64")
+    assert flat.equal(want), path
+print("ok", sum(ok))
+'''
+
+
+def test_random_bytes_never_crash_a_bulk_path_and_what_is_accepted_is_right(tmp_path):
+    """100,000 random strings over the grammar's characters and some others, in a child process
+    (a crash in the compiled parser would show here as a signal, not take pytest down)."""
+    import subprocess
+    import sys
+    script = tmp_path / "fuzz.py"
+    script.write_text(FUZZ)
+    done = subprocess.run([sys.executable, str(script), "7"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("ok")
