@@ -330,14 +330,7 @@ def _resolve_names(b, w_start, w_len, tok_word, kind, dtype, params, variables):
     table: dict[str, int] = {}
     if not len(name_tok):
         return leaf_kind, leaf_arg, leaf_value, func_opcode, func_arity, (), name_bad
-    starts = w_start[tok_word[name_tok]]
-    lens = w_len[tok_word[name_tok]]
-    width = int(lens.max())
-    grid = np.zeros((len(name_tok), width), dtype=np.uint8)
-    cols = np.arange(width)
-    inside = cols[None, :] < lens[:, None]
-    grid[inside] = b[(starts[:, None] + cols[None, :])[inside]]
-    spelled = grid.view(f"S{width}").reshape(-1)
+    spelled = _spellings(b, w_start[tok_word[name_tok]], w_len[tok_word[name_tok]])
     # the same spelling means different things as a call, after '$' and as a bare name
     role = kind[name_tok]
     # distinct (role, spelling) pairs
@@ -368,17 +361,22 @@ def _resolve_names(b, w_start, w_len, tok_word, kind, dtype, params, variables):
     return leaf_kind, leaf_arg, leaf_value, func_opcode, func_arity, tuple(table), name_bad
 
 
-def _number_values(b, starts, lens, dtype: str) -> tuple[np.ndarray, np.ndarray]:
-    """Each number's value in dtype, correctly rounded from its decimal text: float64 by the C
-    library's correctly rounded conversion; float32 from that, except where the float64 value
-    sits exactly on a float32 rounding boundary (or is not a normal float64), which are
-    rounded from the exact decimal instead."""
+def _spellings(b: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """The byte strings b[starts[k]:starts[k] + lens[k]] as one fixed-width bytes array."""
     width = int(lens.max())
     grid = np.zeros((len(starts), width), dtype=np.uint8)
     cols = np.arange(width)
     inside = cols[None, :] < lens[:, None]
     grid[inside] = b[(starts[:, None] + cols[None, :])[inside]]
-    spelled = grid.view(f"S{width}").reshape(-1)
+    return grid.view(f"S{width}").reshape(-1)
+
+
+def _number_values(b, starts, lens, dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each number's value in dtype, correctly rounded from its decimal text: float64 by the C
+    library's correctly rounded conversion; float32 from that, except where the float64 value
+    sits exactly on a float32 rounding boundary (or is not a normal float64), which are
+    rounded from the exact decimal instead."""
+    spelled = _spellings(b, starts, lens)
     v64 = spelled.astype(np.float64)
     tiny = np.finfo(np.float64).tiny
     exact = ~np.isfinite(v64) | (np.abs(v64) < tiny)
