@@ -35,7 +35,11 @@ PARALLEL_MIN_WORK = 1 << 21   # rows x op cost below which threads cost more tha
 def default_threads() -> int:
     env = os.environ.get("EXPRC_NUM_THREADS")
     if env:
-        return max(1, int(env))
+        try:
+            return max(1, int(env))
+        except ValueError:
+            from exprc.errors import ExprcError
+            raise ExprcError(f"EXPRC_NUM_THREADS must be a whole number, not {env!r}") from None
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
@@ -104,7 +108,7 @@ class Executable:
             slots += [o.ctypes.data, stride]
         fn = self.function("".join(codes))
         arr = (ctypes.c_int64 * len(slots))(*slots)
-        t = default_threads() if threads is None else max(1, threads)
+        t = default_threads() if threads is None else max(1, int(threads))
         if self._cost is None:
             self._cost = max(1, sum(ops.REGISTRY[n.op].cost for n in self.program.schedule() if n.args))
         if t == 1 or n * self._cost < PARALLEL_MIN_WORK:
@@ -133,7 +137,8 @@ class Executable:
             return _target.engine().optimized_ir(text)
         if kind == "asm":
             return _target.engine().assembly(text)
-        raise ValueError(f"unknown source kind {kind!r}: use llvm, llvm-opt or asm")
+        from exprc.errors import ExprcError
+        raise ExprcError(f"unknown source kind {kind!r}: use llvm, llvm-opt, asm or c")
 
     def warm(self, layout: str | None = None) -> None:
         """Compile now (all-contiguous layout unless given) instead of on the first call."""
