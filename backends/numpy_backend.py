@@ -11,6 +11,7 @@ import numpy as np
 
 from exprc import ir, ops
 from exprc.dtypes import np_dtype
+from exprc.errors import ExprcError
 from exprc.exact import fold_values
 from exprc.numbers import round_value
 from exprc.program import Program
@@ -70,6 +71,8 @@ class Executable:
 
     def source(self, kind: str = "python") -> str:
         """The evaluation order as straight-line pseudo-code, one numpy call per line."""
+        if kind != "python":
+            raise ExprcError(f"unknown source kind {kind!r}: use python or c")
         order = self.program.schedule()
         names = {}
         lines = [f"# numpy reference evaluation, dtype {self.program.dtype}"]

@@ -322,7 +322,7 @@ class Executable:
             return self._source
         if kind == "ptx":
             return compile_ptx(self._source, "exprc_kernel", signature(self.program), self.fastmath)
-        raise ValueError(f"unknown source kind {kind!r}: use triton or ptx")
+        raise ExprcError(f"unknown source kind {kind!r}: use triton, ptx or c")
 
     def _kernel(self):
         return load_module(self._source, interpret=interpreting()).exprc_kernel

@@ -64,10 +64,12 @@ def load_table(path: str) -> dict[str, np.ndarray]:
     if suffix in (".csv", ".txt", ".tsv"):
         import csv
         delim = "\t" if suffix == ".tsv" else ","
-        with open(p, newline="") as fh:
+        with open(p, newline="", encoding="utf-8-sig") as fh:    # -sig: drop a byte-order mark
             rows = list(csv.reader(fh, delimiter=delim))
         if not rows:
             raise CliError(f"{path} is empty")
+        if not any(rows[1:]):
+            raise CliError(f"{path} has a header but no data rows")
         header = [h.strip() for h in rows[0]]
         try:
             data = np.array([[float(x) for x in r] for r in rows[1:] if r], dtype=np.float64)
@@ -84,6 +86,8 @@ def load_table(path: str) -> dict[str, np.ndarray]:
         a = np.load(p, allow_pickle=False)
         if a.dtype.names:
             return {n: a[n] for n in a.dtype.names}
+        if a.ndim == 0:
+            raise CliError(f"{path} holds a single value (a 0-d array); eval needs columns")
         a = a.reshape(len(a), -1) if a.ndim == 1 else a
         return {k: a[:, k] for k in range(a.shape[1])}
     raise CliError(f"unsupported data file {path}: use .csv, .npy or .npz")

@@ -392,12 +392,22 @@ def _from_dag(dag):
     return from_dag(dag)[0]
 
 
+def _hex_ints(obj):
+    if isinstance(obj, tuple):
+        return tuple(_hex_ints(x) for x in obj)
+    return hex(obj) if isinstance(obj, int) and not isinstance(obj, bool) else obj
+
+
 def dag_digest(roots: Sequence[Node], extra: str = "") -> str:
     """sha256 of the DAG's canonical serialization (linear in distinct nodes, never exponential)."""
     rows, root_idx = to_dag(roots)
     h = hashlib.sha256(extra.encode())
     for row in rows:
-        h.update(repr(row).encode())
+        try:
+            text = repr(row)
+        except ValueError:      # an integer of over 4,300 digits (a long literal): hex has no limit
+            text = repr(_hex_ints(row))
+        h.update(text.encode())
         h.update(b";")
     h.update(repr(root_idx).encode())
     return h.hexdigest()

@@ -6,6 +6,7 @@ compiled code broadcasts without copying), and shapes the result.
 """
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -104,6 +105,8 @@ class Kernel:
         return arrays, pvec
 
     def __call__(self, *args, out=None, params=None, threads: int | None = None, **kwargs):
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, numbers.Integral)):
+            raise BindError(f"threads must be a whole number, not {threads!r}")
         if self.backend == "triton" and any(type(a).__module__.startswith("torch")
                                             for a in (*args, *kwargs.values())):
             return self.executable.call_torch(self, args, kwargs, params, out)   # stays on the device

@@ -20,6 +20,7 @@ BoolValue = bool
 MAX_BINARY_EXPONENT = 20000  # beyond 2**+-20000 a value rounds to 0 or inf in every format
 _DECIMAL = re.compile(r"^(\d+\.?\d*|\.\d+)([eE]([+-]?\d+))?$")
 MAX_DECIMAL_EXPONENT = 6000
+MAX_LITERAL_DIGITS = 100_000  # significant digits of one literal (beyond: a clear error, not minutes)
 
 
 def to_value(x) -> Value:
@@ -47,9 +48,25 @@ def decimal_value(text: str) -> Fraction:
     m = _DECIMAL.match(text)
     if not m:
         raise ValueError(f"not a number: {text!r}")
-    if m.group(3) is not None and abs(int(m.group(3))) > MAX_DECIMAL_EXPONENT:
-        raise ValueError(f"number {text!r} is out of range")
-    return Fraction(text)
+    if m.group(3) is not None and (len(m.group(3)) > 12 or abs(int(m.group(3))) > MAX_DECIMAL_EXPONENT):
+        raise ValueError(f"number {text[:40]!r}... is out of range" if len(text) > 40
+                         else f"number {text!r} is out of range")
+    whole, _, frac = m.group(1).partition(".")
+    digits = (whole + frac).lstrip("0")
+    if len(digits) > MAX_LITERAL_DIGITS:
+        raise ValueError(f"number with {len(digits):,} digits; exprc reads at most {MAX_LITERAL_DIGITS:,}")
+    exponent = int(m.group(3) or 0) - len(frac)
+    value = Fraction(_digits_to_int(digits or "0"))
+    return value * 10 ** exponent if exponent >= 0 else value / 10 ** -exponent
+
+
+def _digits_to_int(digits: str) -> int:
+    """int(digits) for any length: Python refuses strings of over 4,300 digits in one go."""
+    n = 0
+    for k in range(0, len(digits), 4000):
+        chunk = digits[k:k + 4000]
+        n = n * 10 ** len(chunk) + int(chunk)
+    return n
 
 
 def from_mpf(x) -> Value:
@@ -153,6 +170,8 @@ def exact_decimal(q: Fraction, max_len: int = 40) -> str | None:
     if d != 1:
         return None
     k = max(twos, fives)
+    if k > 4 * max_len or q.numerator.bit_length() > 4 * max_len + 64:
+        return None          # more than max_len digits whatever the layout
     scaled = q.numerator * 10 ** k // q.denominator    # q == scaled / 10**k exactly
     digits = str(scaled)
     if k == 0:
@@ -191,7 +210,15 @@ def format_value(v: Value) -> str:
     dec = exact_decimal(a)
     if dec is not None:
         return sign + dec
-    return f"{sign}({a.numerator}/{a.denominator})"
+    return f"{sign}({int_text(a.numerator)}/{int_text(a.denominator)})"
+
+
+def int_text(n: int) -> str:
+    """str(n) for an integer of any length (Python refuses over 4,300 digits in one go)."""
+    if n.bit_length() < 13_000:
+        return str(n)
+    hi, lo = divmod(n, 10 ** 3000)
+    return int_text(hi) + str(lo).rjust(3000, "0")
 
 
 def shortest_repr(v: Value, dtype: str) -> str:

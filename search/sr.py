@@ -36,6 +36,7 @@ import numpy as np
 
 from exprc import cache, ir
 from exprc.errors import ExprcError
+from exprc.kernel import real_array
 from exprc.population import Population
 
 from .evolution import Archive, Individual
@@ -416,17 +417,19 @@ class SymbolicRegressor(*_BASES):
     @staticmethod
     def _as_arrays(X, y=None):
         try:
-            Xa = np.asarray(X, dtype=np.float64)
+            Xa = real_array(X, np.dtype(np.float64), "X")
         except (TypeError, ValueError) as exc:
             raise ExprcError(f"X must be numeric: {exc}") from None
         if Xa.ndim == 1:
             Xa = Xa[:, None]
         if Xa.ndim != 2:
             raise ExprcError(f"X must be 2-D (n_samples, n_features), got shape {Xa.shape}")
+        if Xa.shape[1] == 0:
+            raise ExprcError("X has no columns: need at least one feature")
         if y is None:
             return Xa, None
         try:
-            ya = np.asarray(y, dtype=np.float64)
+            ya = real_array(y, np.dtype(np.float64), "y")
         except (TypeError, ValueError) as exc:
             raise ExprcError(f"y must be numeric: {exc}") from None
         if ya.ndim == 2 and ya.shape[1] == 1:

@@ -23,6 +23,7 @@ from exprc.program import Program
 from .target import Target, vector_name
 
 UNROLL = 1
+CONSTANT_TABLE_MIN = 256    # distinct constants beyond which a kernel reads them from a table
 _SCALAR = {"float32": "float", "float64": "double"}
 _MANGLE = {"float32": "f32", "float64": "f64"}
 _CMP = {("<", True): "olt", ("<=", True): "ole", (">", True): "ogt", (">=", True): "oge",
@@ -57,6 +58,8 @@ class Emitter:
         self.lazy: dict[int, ir.Node] = {}   # nodes computed only inside a lazy_select branch
         self.values: dict[int, str] = {}
         self._widths: dict[str, int] = {}
+        self.const_slots: dict[int, int] = {}   # constant node id -> index in the constant table
+        self.const_table = ""                   # SSA pointer to that table (see use_constant_table)
 
     # -- helpers
     prefix = "t"      # SSA name prefix; emitters sharing one function use different ones
@@ -196,7 +199,29 @@ class Emitter:
 
     def value_of(self, node: ir.Node) -> str:
         """Lower a lazily computed node (its arguments are already available)."""
-        return self.lower_op(node, [self.values[id(a)] for a in node.args])
+        return self.lower_op(node, [self.arg_value(a) for a in node.args])
+
+    def arg_value(self, node: ir.Node) -> str | None:
+        """The SSA value of an already lowered node; a table constant is loaded where it is used
+        (a load, not a value kept live from an earlier block: lazy branches stay valid)."""
+        k = self.const_slots.get(id(node))
+        if k is None:
+            return self.values.get(id(node))
+        ptr, val = self.tmp(), self.tmp()
+        self.body.append(f"  {ptr} = getelementptr {self.s}, ptr {self.const_table}, i64 {k}")
+        self.body.append(f"  {val} = load {self.s}, ptr {ptr}, align {self.size}")
+        return self.splat_value(self.body, val, self.s)
+
+    def use_constant_table(self, nodes: list[ir.Node], name: str) -> None:
+        """Read these float constants from a table instead of writing them into instructions.
+        Why: LLVM's code generator keeps vector constants in a pool it searches linearly, so
+        50,000 distinct constants cost minutes. The table's address goes through an empty asm
+        statement so that LLVM cannot fold the loads back into constants."""
+        elems = ", ".join(f"{self.s} {_hex(round_value(n.value, n.dtype))}" for n in nodes)
+        self.declare(name, f"{name} = private unnamed_addr constant [{len(nodes)} x {self.s}] [{elems}]")
+        self.const_table = self.tmp()
+        self.entry.append(f'  {self.const_table} = call ptr asm "", "=r,0"(ptr {name})')
+        self.const_slots = {id(n): k for k, n in enumerate(nodes)}
 
     @property
     def avx512(self) -> bool:
@@ -353,11 +378,12 @@ class Emitter:
             if n.op in (ir.VAR, ir.PARAM):
                 values[id(n)] = leaf_value(n)
             elif n.op == ir.CONST:
-                values[id(n)] = self.constant(n)
+                if id(n) not in self.const_slots:
+                    values[id(n)] = self.constant(n)
             elif not n.args:
                 raise ValueError(f"unfolded named constant {n.op}; run constant folding first")
             else:
-                values[id(n)] = self.lower_op(n, [values.get(id(a)) for a in n.args])
+                values[id(n)] = self.lower_op(n, [self.arg_value(a) for a in n.args])
         return values
 
 
@@ -416,6 +442,10 @@ class KernelEmitter(Emitter):
                 val = self.tmp()
                 self.entry.append(f"  {val} = load {s}, ptr {bases[var_index[n.value]]}")
                 values[id(n)] = self.splat_value(self.entry, val, s)
+
+        consts = [n for n in p.schedule() if n.op == ir.CONST and n.dtype != BOOL]
+        if len(consts) > CONSTANT_TABLE_MIN:
+            self.use_constant_table(consts, f"@{self.symbol}.consts")
 
         # loop header: the active-lane mask of this block of W rows
         self.body += [
@@ -477,9 +507,9 @@ class KernelEmitter(Emitter):
         self.compute(p.outputs, load_var)
 
         if self.loss:
-            self.accumulate(values[id(p.outputs[0])], y_ptr, load, ones)
+            self.accumulate(self.arg_value(p.outputs[0]), y_ptr, load, ones)
         for k, o in enumerate(p.outputs if not self.loss else ()):
-            val = values[id(o)]
+            val = self.arg_value(o)
             elem, vty, align = out_elem(o)
             sc = scatter
             if o.dtype == BOOL:

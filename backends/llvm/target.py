@@ -115,14 +115,36 @@ def target() -> Target:
     return _TARGET
 
 
+LARGE_FUNCTION_LINES = 20_000   # IR lines beyond which machine code is generated at -O0
+
+
 class Engine:
-    """The process's target machine, which runs LLVM (optimize, codegen) for every kernel."""
+    """The process's target machines, which run LLVM (optimize, codegen) for every kernel.
+
+    Why two: LLVM's optimizing passes and code generator take time quadratic in the size of a
+    basic block (12 s of codegen for a 40,000-op sum, 25 s of IR passes for a 20,000-op one
+    whose constants come from a table), where -O0 takes well under a second. So kernels of
+    more than LARGE_FUNCTION_LINES lines of IR are built at -O0; the bits are the same (no
+    level contracts or reassociates), only the code is slower."""
 
     def __init__(self):
         import llvmlite.binding as llvm
         t = target()
         self.llvm = llvm
         self.tm = _target_machine(t)
+        self._tm_fast = None
+
+    def _build(self, ir_text: str):
+        """The optimized module and the target machine for its code."""
+        mod = self.llvm.parse_assembly(ir_text)
+        mod.verify()
+        if ir_text.count("\n") <= LARGE_FUNCTION_LINES:
+            self.optimize(mod)
+            return mod, self.tm
+        if self._tm_fast is None:
+            self._tm_fast = _target_machine(target(), opt=0)
+        self.optimize(mod, 0)
+        return mod, self._tm_fast
 
     def optimize(self, module, level: int = 2):
         pto = self.llvm.create_pipeline_tuning_options(speed_level=level)
@@ -131,28 +153,21 @@ class Engine:
 
     def compile_object(self, ir_text: str) -> bytes:
         """LLVM IR text to a relocatable object (verify, optimize, codegen)."""
-        mod = self.llvm.parse_assembly(ir_text)
-        mod.verify()
-        self.optimize(mod)
-        return self.tm.emit_object(mod)
+        mod, tm = self._build(ir_text)
+        return tm.emit_object(mod)
 
     def assembly(self, ir_text: str) -> str:
-        mod = self.llvm.parse_assembly(ir_text)
-        mod.verify()
-        self.optimize(mod)
-        return self.tm.emit_assembly(mod)
+        mod, tm = self._build(ir_text)
+        return tm.emit_assembly(mod)
 
     def optimized_ir(self, ir_text: str) -> str:
-        mod = self.llvm.parse_assembly(ir_text)
-        mod.verify()
-        self.optimize(mod)
-        return str(mod)
+        return str(self._build(ir_text)[0])
 
 
-def _target_machine(t: Target):
+def _target_machine(t: Target, opt: int = 3):
     import llvmlite.binding as llvm
     return llvm.Target.from_triple(t.triple).create_target_machine(
-        cpu=t.cpu, features=t.features, opt=3, reloc="default", codemodel="jitdefault")
+        cpu=t.cpu, features=t.features, opt=opt, reloc="default", codemodel="jitdefault")
 
 
 def load_object(symbol: str, obj: bytes, functype):
