@@ -100,7 +100,8 @@ def main(argv=None) -> int:
     print(f"machine: {platform.machine()} {t.cpu}, {os.cpu_count()} cores; "
           f"{time.strftime('%Y-%m-%d')}\n")
 
-    r = approximate("exp2", (0.0, 1.0), max_ops=8, time_limit=args.time, seed=0, out_dir=f"{args.out}/exp2")
+    r = approximate("exp2", (0.0, 1.0), max_ops=8, time_limit=args.time, seed=0, out_dir=f"{args.out}/exp2",
+                    prove_all=True)
     print(f"## 2**x on [0, 1], float32 ({r.seconds:.0f} s, {r.evaluations:,} evaluations; every point "
           "proven over all float32 inputs of [0, 1])\n")
     print(pareto_table(r) + "\n")
@@ -110,7 +111,7 @@ def main(argv=None) -> int:
     print()
 
     e = approximate("exp", None, max_ops=args.expf_ops, time_limit=args.expf_time, seed=0, whole=True,
-                    out_dir=f"{args.out}/expf")
+                    out_dir=f"{args.out}/expf", prove_all=True)
     print(f"## whole expf: Cody-Waite template + evolved core ({e.seconds:.0f} s; exhaustive points "
           "proven over every float32 input whose result is normal)\n")
     print(pareto_table(e) + "\n")

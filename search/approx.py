@@ -126,6 +126,7 @@ class ApproxProblem:
         self.fit_idx = np.sort(rng.choice(len(sample.x), min(fit_points, len(sample.x)), replace=False))
         self._ops: "weakref.WeakKeyDictionary[ir.Node, int]" = weakref.WeakKeyDictionary()
         self.proofs: dict = {}            # (node, params) -> verified Point
+        self.unproven = 0                 # proofs given up at the deadline
 
     # -- scoring
     def whole(self, node: ir.Node) -> ir.Node:
@@ -254,6 +255,7 @@ class ApproxResult:
     seconds: float
     template_note: str = ""
     extra: dict = field(default_factory=dict)
+    unproven: int = 0             # proofs the time limit cut short: those points are "sampled"
 
     def best(self) -> Point | None:
         faithful = [p for p in self.front if p.max_ulp <= 1.0]
@@ -266,14 +268,21 @@ class ApproxResult:
         return write_result(self, Path(out_dir))
 
 
-def _verify_point(cand: Candidate, problem: ApproxProblem, reference: ir.Node, interval, kind: str) -> Point:
-    """The candidate proven over every input (cached: seeds are both shortlisted and baselines)."""
+def _verify_point(cand: Candidate, problem: ApproxProblem, reference: ir.Node, interval, kind: str,
+                  sampled_error: float, deadline: float) -> Point:
+    """The candidate proven over every input (cached: seeds are both shortlisted and baselines);
+    a proof that cannot finish by the deadline leaves the point labelled "sampled", with its
+    error on the dense sample, and is counted in problem.unproven."""
     key = (cand.node, cand.params)
     hit = problem.proofs.get(key)
     if hit is not None:
         return Point(**{**hit.__dict__, "kind": kind})
     whole = problem.whole(cand.concrete())
-    v: Verification = verify(whole, reference, interval=None if problem.template else interval, normal_only=True)
+    v: Verification | None = verify(whole, reference, interval=None if problem.template else interval,
+                                    normal_only=True, deadline=deadline)
+    if v is None:
+        problem.unproven += 1
+        return Point(problem.ops(cand), round(float(sampled_error), 4), "sampled", str(whole), kind)
     point = Point(problem.ops(cand), round(v.max_ulp, 4), "exhaustive", str(whole), kind, v.worst_input,
                   v.not_correctly_rounded)
     problem.proofs[key] = point
@@ -305,14 +314,18 @@ def _checked_interval(function: str, interval) -> tuple[float, float]:
 def approximate(function: str, interval: tuple[float, float] | None = None, max_ops: int = 10,
                 time_limit: float = 60.0, seed: int = 0, population_size: int = 120, whole: bool = False,
                 sample_size: int = 16384, refine_sample_size: int = 1 << 17, out_dir: str | Path | None = None, checkpoint: str | None = None,
-                progress: Callable[[dict], None] | None = None) -> ApproxResult:
+                progress: Callable[[dict], None] | None = None, prove_all: bool = False) -> ApproxResult:
     """Search for float32 programs approximating `function` (an exprc op name such as exp2)
     on `interval`, or, with whole=True, for the core of a whole function behind a
     range-reduction template. Returns the exhaustively verified Pareto front (ops vs max ULP)
-    and the Horner-fpminimax baselines."""
+    and the Horner-fpminimax baselines. time_limit bounds the whole run; a proof that cannot
+    finish in it leaves its point labelled "sampled", unless prove_all (finish every proof,
+    however long it takes past the limit)."""
     from exprc import ops as registry
     from exprc.parser import parse
     t0 = time.monotonic()
+    deadline = t0 + time_limit     # the whole run: baselines, search, refinement and proofs
+    proof_deadline = math.inf if prove_all else deadline
     if function not in registry.REGISTRY or registry.REGISTRY[function].arity != 1:
         raise ExprcError(f"cannot approximate {function!r}: name a one-argument exprc function (exp2, log, sin...)")
     template = None
@@ -334,7 +347,8 @@ def approximate(function: str, interval: tuple[float, float] | None = None, max_
     problem = ApproxProblem(core_reference, sample, max_ops, template, seed=seed)
     overhead = template.overhead() if template else 0
     core_ops = max(1, max_ops - overhead)
-    seed_list = make_seeds(template.core_function if template else f"{function}(x)", core_interval, core_ops)
+    seed_list = make_seeds(template.core_function if template else f"{function}(x)", core_interval, core_ops,
+                           deadline=t0 + 0.25 * time_limit)
     cands = [Candidate.of(s.node, {f"p{k}": v for k, v in enumerate(s.params)}, s.kind) for s in seed_list]
     horner_seeds = [(s, c) for s, c in zip(seed_list, cands) if s.kind.startswith("Horner")]
 
@@ -373,15 +387,18 @@ def approximate(function: str, interval: tuple[float, float] | None = None, max_
     # shortlist), and what is left of the time limit then goes to refinement
     base_errs = problem.errors([c for _, c in horner_seeds], dense.x, dense.ref, dense.ulp) if horner_seeds else []
     baselines = []
-    for (s, c), e in zip(horner_seeds, base_errs):
+    # most accurate first: when the time limit cuts the proofs short, the ones that matter are done
+    for (s, c), e in sorted(zip(horner_seeds, base_errs), key=lambda sce: float(sce[1])):
         if problem.ops(c) > max_ops:
             continue
         if e > verify_below:
             baselines.append(Point(problem.ops(c), round(float(e), 4), "sampled", str(problem.whole(c.concrete())), s.kind))
         else:
-            baselines.append(_verify_point(c, problem, reference, judge_interval, s.kind))
+            baselines.append(_verify_point(c, problem, reference, judge_interval, s.kind, e, proof_deadline))
     front_points: list[Point] = []
-    for n, entries in sorted(by_ops.items()):
+    order = sorted(by_ops, key=lambda m: min(e for e, _ in by_ops[m]))     # most accurate first, as above
+    for done, n in enumerate(order):
+        entries = by_ops[n]
         entries.sort(key=lambda ec: ec[0])
         shortlist, seen = [], set()
         for e, c in entries:
@@ -392,18 +409,21 @@ def approximate(function: str, interval: tuple[float, float] | None = None, max_
             e, c = shortlist[0]
             front_points.append(Point(n, round(e, 4), "sampled", str(problem.whole(c.concrete())), c.kind))
             continue
-        verified = [(_verify_point(c, problem, reference, judge_interval, c.kind), c) for _, c in shortlist]
-        best_point, c = min(verified, key=lambda pc: pc[0].max_ulp)
+        verified = [(_verify_point(c, problem, reference, judge_interval, c.kind, e, proof_deadline), c)
+                    for e, c in shortlist]
+        best_point, c = min(verified, key=lambda pc: (pc[0].verified != "exhaustive", pc[0].max_ulp))
         for pt, _ in verified:
-            dense.add([pt.worst_input])
+            if pt.worst_input is not None:
+                dense.add([pt.worst_input])
         if n not in interesting:
             front_points.append(best_point)
             continue
-        left = [m for m in interesting if m >= n]
-        deadline = time.monotonic() + max(2.0, (time_limit - (time.monotonic() - t0)) * 0.9 / len(left))
+        left = [m for m in order[done:] if m in interesting]
+        share = time.monotonic() + max(0.0, deadline - time.monotonic()) * 0.9 / len(left)
         last_round = 0.0
         for rnd in range(8):          # refine, verify, add the worst input to the sample, repeat
-            if best_point.max_ulp <= 0.5 or time.monotonic() + last_round > deadline or not c.params:
+            if (best_point.max_ulp <= 0.5 or best_point.verified != "exhaustive"
+                    or time.monotonic() + last_round > share or not c.params):
                 break
             round_start = time.monotonic()
             p, _ = refine_float32(problem.whole(c.node), np.array(c.params), dense.x, dense.ref, dense.ulp,
@@ -413,7 +433,9 @@ def approximate(function: str, interval: tuple[float, float] | None = None, max_
                 continue
             kind = c.kind if c.kind.startswith("refined") or c.kind == "evolved" else f"refined {c.kind}"
             trial = Candidate(c.node, tuple(float(v) for v in p), kind)
-            point = _verify_point(trial, problem, reference, judge_interval, kind)
+            point = _verify_point(trial, problem, reference, judge_interval, kind, math.inf, proof_deadline)
+            if point.verified != "exhaustive":
+                break
             dense.add([point.worst_input])
             if point.max_ulp < best_point.max_ulp:
                 best_point, c = point, trial
@@ -421,7 +443,8 @@ def approximate(function: str, interval: tuple[float, float] | None = None, max_
         front_points.append(best_point)
     front_points = _pareto(front_points)
     result = ApproxResult(function, judge_interval, whole, front_points, baselines, engine.generation,
-                          engine.evaluations, time.monotonic() - t0, template.note if template else "")
+                          engine.evaluations, time.monotonic() - t0, template.note if template else "",
+                          unproven=problem.unproven)
     if out_dir is not None:
         result.write(out_dir)
     return result

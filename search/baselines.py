@@ -5,6 +5,8 @@ approximants. Every program's constants are parameters, so the search can refine
 """
 from __future__ import annotations
 
+import time
+
 import re
 import shutil
 import subprocess
@@ -173,14 +175,21 @@ def pade_coefficients(function: str, m: int, n: int) -> tuple[list[float], list[
             [float(v) for v in round_coefficients(den, "float32")])
 
 
-def seeds(function: str, interval: tuple[float, float], max_ops: int, dtype: str = "float32") -> list[Seed]:
+def seeds(function: str, interval: tuple[float, float], max_ops: int, dtype: str = "float32",
+          deadline: float | None = None) -> list[Seed]:
     """Horner and Estrin minimax polynomials of every degree that fits in max_ops, Taylor
     polynomials about the interval's midpoint, and Padé approximants about 0. function is
-    exprc text in x, e.g. "exp2(x)" or "log2(1 + x)"."""
+    exprc text in x, e.g. "exp2(x)" or "log2(1 + x)". Past `deadline` (time.monotonic()) no
+    further degree is started (degree 1 always is): a Remez fit in mpmath costs about 0.5 s."""
     x = ir.var("x", dtype)
     out: list[Seed] = []
     mid = 0.5 * (interval[0] + interval[1])
+
+    def late() -> bool:
+        return deadline is not None and time.monotonic() > deadline
     for d in range(1, max_ops + 1):
+        if d > 1 and late():
+            break
         # relative error is what a whole function needs; absolute error is the max-ULP optimum
         # where the result stays in one binade (2**x on [0, 1]): both are baselines
         for relative in (True, False):
@@ -203,10 +212,11 @@ def seeds(function: str, interval: tuple[float, float], max_ops: int, dtype: str
             out.append(Seed(node, tuple(t), f"Taylor about {float(np.float32(mid)):g}, degree {d}"))
         except Exception:
             pass
-    out += odd_seeds(function, interval, max_ops, dtype)
+    if not late():
+        out += odd_seeds(function, interval, max_ops, dtype)
     for m in range(1, max_ops):
         for n in range(1, max_ops - m):
-            if m + n + 1 > max_ops:
+            if m + n + 1 > max_ops or late():
                 continue
             try:
                 num, den = pade_coefficients(function, m, n)

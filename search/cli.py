@@ -20,7 +20,10 @@ def register(sub) -> None:
                    help="search the core of a whole function behind a range-reduction template")
     p.add_argument("--dtype", default="f32", choices=["f32", "float32"], help="only float32 is supported")
     p.add_argument("--max-ops", type=int, default=10)
-    p.add_argument("--time", type=float, default=600.0, help="time budget in seconds (search + refinement)")
+    p.add_argument("--time", type=float, default=600.0, help="time limit in seconds for the whole run (baselines, search, refinement, proofs); "
+                        "a proof that cannot finish in it leaves its point marked sampled")
+    p.add_argument("--prove-all", action="store_true",
+                   help="finish every proof, even past --time (each is about 1 s per 1e9 inputs)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--population", type=int, default=120)
     p.add_argument("--checkpoint", help="checkpoint file: resume from it if present, save to it")
@@ -54,14 +57,17 @@ def cmd_approx(args) -> int:
         result = approximate(args.function, tuple(args.interval) if args.interval else None,
                              max_ops=args.max_ops, time_limit=args.time, seed=args.seed,
                              population_size=args.population, whole=args.whole, out_dir=args.output,
-                             checkpoint=args.checkpoint, progress=progress)
+                             checkpoint=args.checkpoint, progress=progress,
+                             prove_all=args.prove_all)
     finally:
         finish()
     from .report import pareto_table
     print(pareto_table(result))
     best = result.best()
     if best is not None:
-        print(f"best: {best.ops} ops, {best.max_ulp:.4g} ULP (exhaustive): {best.program}")
+        print(f"best: {best.ops} ops, {best.max_ulp:.4g} ULP ({best.verified}): {best.program}")
+    if result.unproven:
+        print(f"{result.unproven} proof(s) did not finish within --time {args.time:g}: those points are sampled")
     print(f"wrote {args.output}/front.json, report.md, front.png, best.{{exprc,c,ll}}, best_triton.py")
     return 0
 

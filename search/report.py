@@ -20,9 +20,14 @@ def pareto_table(result) -> str:
         o, b = ours.get(n), base.get(n)
         if o is not None:
             best_so_far = o.max_ulp if best_so_far is None else min(best_so_far, o.max_ulp)
-        rows.append(f"| {n} | {f'{o.max_ulp:.4g}' if o else '(front: ' + (f'{best_so_far:.4g}' if best_so_far is not None else '-') + ')'} | "
-                    f"{f'{b.max_ulp:.4g}' if b else '-'} | {b.kind if b else ''} |")
+        rows.append(f"| {n} | {_ulp(o) if o else '(front: ' + (f'{best_so_far:.4g}' if best_so_far is not None else '-') + ')'} | "
+                    f"{_ulp(b) if b else '-'} | {b.kind if b else ''} |")
     return "\n".join(rows)
+
+
+def _ulp(point) -> str:
+    """A point's max ULP, marked when it is measured on a sample rather than proven."""
+    return f"{point.max_ulp:.4g}" + ("" if point.verified == "exhaustive" else " (sampled)")
 
 
 def write_result(result, out: Path) -> Path:
@@ -48,16 +53,20 @@ def write_result(result, out: Path) -> Path:
     lines = [f"# float32 {result.function} {'(whole function)' if result.whole else 'on [%g, %g]' % result.interval}",
              "",
              f"{result.generations} generations, {result.evaluations:,} candidate evaluations, "
-             f"{result.seconds:.0f} s. Every point is verified over every float32 input "
+             f"{result.seconds:.0f} s. Points marked exhaustive are verified over every float32 input "
              f"{'whose result is a normal float32' if result.whole else 'of the interval'}; error in ULPs of "
-             "the correctly rounded result (MEASURING.md).",
+             "the correctly rounded result (MEASURING.md)."
+             + (f" {result.unproven} proof(s) did not finish within the time limit: those points are "
+                "measured on a sample only (marked sampled)." if result.unproven else ""),
              "", pareto_table(result), ""]
     if result.template_note:
         lines += [f"Range reduction: {result.template_note}.", ""]
     if best is not None:
         lines += ["Best program (fewest ops within 1 ULP, else lowest error):", "", "```", best.program, "```",
-                  f"{best.ops} ops, max {best.max_ulp:.4g} ULP at x = {best.worst_input!r}, "
-                  f"{best.not_correctly_rounded:,} results not correctly rounded.", ""]
+                  (f"{best.ops} ops, max {best.max_ulp:.4g} ULP at x = {best.worst_input!r}, "
+                   f"{best.not_correctly_rounded:,} results not correctly rounded."
+                   if best.verified == "exhaustive" else
+                   f"{best.ops} ops, max {best.max_ulp:.4g} ULP on a sample (not proven)."), ""]
     (out / "report.md").write_text("\n".join(lines))
     return out
 

@@ -93,10 +93,13 @@ def _exact_error(candidate: ir.Node, reference: ir.Node, xs: np.ndarray, ys: np.
 
 
 def verify(candidate: ir.Node, reference, interval: tuple[float, float] | None = None,
-           normal_only: bool = False, threads: int | None = None, mathlib: str = "exprc") -> Verification:
+           normal_only: bool = False, threads: int | None = None, mathlib: str = "exprc",
+           deadline: float | None = None) -> Verification | None:
     """Max ULP error of candidate (a float32 program in x) against reference (text or node, in
     x, evaluated in float64) over every float32 in interval (all 2**32 inputs when None).
-    normal_only: judge only inputs whose reference value rounds to a normal float32."""
+    normal_only: judge only inputs whose reference value rounds to a normal float32.
+    deadline (a time.monotonic() value): give up, returning None, if the proof is not done by
+    then (checked between chunks of 2**24 inputs, so the overrun is one chunk per thread)."""
     from exprc.backends.llvm import _pool, default_threads, verifier as vk
     from exprc.parser import parse
     if isinstance(reference, str):
@@ -109,7 +112,12 @@ def verify(candidate: ir.Node, reference, interval: tuple[float, float] | None =
     stats = [np.zeros(2 * W + 8, dtype=np.float64) for _ in jobs]
     amb = [np.zeros(vk.AMBIGUOUS_CAPACITY, dtype=np.uint32) for _ in jobs]
 
+    unfinished = []
+
     def run(k):
+        if deadline is not None and (unfinished or time.monotonic() > deadline):
+            unfinished.append(k)
+            return
         lo, hi = jobs[k]
         fn(lo, hi, stats[k].ctypes.data, amb[k].ctypes.data)
     t = default_threads() if threads is None else max(1, threads)
@@ -118,6 +126,8 @@ def verify(candidate: ir.Node, reference, interval: tuple[float, float] | None =
     else:
         for k in range(len(jobs)):
             run(k)
+    if unfinished:
+        return None
     max_ulp, worst = 0.0, None
     count = wrong = fails = unsettled = 0
     boundary = []

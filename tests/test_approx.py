@@ -3,6 +3,7 @@ reduction templates, the search driver and its CLI."""
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -177,7 +178,8 @@ def small_search(tmp_path_factory):
     out = tmp_path_factory.mktemp("exp2")
     seen = []
     r = approximate("exp2", (0.0, 1.0), max_ops=5, time_limit=8.0, seed=3, population_size=40,
-                    sample_size=2048, refine_sample_size=1 << 14, out_dir=out, progress=seen.append)
+                    sample_size=2048, refine_sample_size=1 << 14, out_dir=out, progress=seen.append,
+                    prove_all=True)
     return r, out, seen
 
 
@@ -203,6 +205,22 @@ def test_search_writes_front_code_report_and_plot(small_search):
         assert (out / name).stat().st_size > 0, name
     assert "| ops |" in (out / "report.md").read_text()
     parse((out / "best.exprc").read_text().strip(), dtype="float32")
+
+
+def test_a_proof_past_its_deadline_gives_up_instead_of_overrunning():
+    assert verify(f32("x"), "x", interval=(0.0, 1.0), deadline=time.monotonic() - 1) is None
+    assert verify(f32("x"), "x", interval=(0.0, 1.0), deadline=time.monotonic() + 600).max_ulp == 0
+
+
+def test_the_time_limit_covers_the_proofs_and_says_what_it_cut(tmp_path):
+    r = approximate("exp2", (0.0, 1.0), max_ops=3, time_limit=0.05, population_size=8, sample_size=512,
+                    refine_sample_size=1 << 12, out_dir=tmp_path)
+    points = r.front + r.baselines
+    assert r.front and r.unproven > 0
+    assert {p.verified for p in points} <= {"exhaustive", "sampled"}
+    assert any(p.verified == "sampled" for p in points)
+    report = (tmp_path / "report.md").read_text()
+    assert "did not finish within the time limit" in report and "(sampled)" in report
 
 
 def test_bad_requests_are_clear_errors():
