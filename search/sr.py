@@ -154,58 +154,119 @@ class _LocalRunner:
 class _ProcessRunner:
     """Islands spread over k worker processes of this machine (n_jobs), stepped in parallel;
     the results are _LocalRunner's, bit for bit. Workers run `python -m exprc.search.sr_worker`
-    (see there), so the caller's script is never imported again."""
+    (see there), so the caller's script is never imported again. A worker that dies (killed,
+    out of memory) is restarted with its islands' last known state (kept when checkpointing)
+    or fresh seeds; the archive keeps what they had found. Past MAX_RESTARTS the fit goes on
+    with the workers left, and ends, keeping its front, when none is left."""
+
+    MAX_RESTARTS = 4
 
     def __init__(self, n_jobs: int, X, y, cfg: IslandConfig, seeds, states=None):
-        import subprocess
-        from .sr_worker import send
         n = len(seeds)
         self.groups = [list(range(w, n, n_jobs)) for w in range(n_jobs)]
-        env = dict(os.environ)
-        env["EXPRC_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // n_jobs))
-        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-        self.procs = []
+        self.data = (X, y, cfg)
+        self.seeds = list(seeds)
+        self.states = list(states) if states else [None] * n
+        self.restarts = 0
+        self.env = dict(os.environ)
+        self.env["EXPRC_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // n_jobs))
+        self.env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        self.procs: list = []
         try:
-            for g in self.groups:
-                p = subprocess.Popen([sys.executable, "-m", "exprc.search.sr_worker"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, env=env)
-                self.procs.append(p)
-                send(p.stdin, (X, y, cfg, [(seeds[i], i) for i in g], [states[i] for i in g] if states else None))
+            self.procs = [self._start(g) for g in self.groups]
             for p in self.procs:
                 self._receive(p)
         except BaseException:
             self.close()
             raise
 
-    def _receive(self, proc):
+    def _start(self, group):
+        import subprocess
+        from .sr_worker import send
+        p = subprocess.Popen([sys.executable, "-m", "exprc.search.sr_worker"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, env=self.env)
+        X, y, cfg = self.data
+        states = [self.states[i] for i in group]
+        send(p.stdin, (X, y, cfg, [(self.seeds[i], i) for i in group],
+                       states if all(st is not None for st in states) else None))
+        return p
+
+    @staticmethod
+    def _receive(proc):
         from .sr_worker import receive
         try:
             kind, payload = receive(proc.stdout)
         except EOFError:
-            raise ExprcError("a search worker process died (see its messages above)") from None
+            raise _WorkerLost from None
         if kind == "error":
             raise ExprcError(f"search worker failed: {payload}")
         return payload
 
+    def _lost(self, w: int) -> None:
+        """Worker w died: restart it (fresh seeds where no state is known), or drop it."""
+        import warnings
+        dead = self.procs[w]
+        dead.kill()
+        code = dead.wait()
+        self.procs[w] = None
+        group = self.groups[w]
+        if self.restarts < self.MAX_RESTARTS:
+            self.restarts += 1
+            for i in group:
+                if self.states[i] is None:
+                    self.seeds[i] = self.seeds[i].spawn(1)[0]
+            try:
+                p = self._start(group)
+                self._receive(p)
+                self.procs[w] = p
+            except (_WorkerLost, OSError):
+                pass
+        left = sum(p is not None for p in self.procs)
+        warnings.warn(f"a search worker process ended (exit code {code}); "
+                      + ("restarted it" if self.procs[w] is not None else f"going on with {left} worker(s)"),
+                      RuntimeWarning, stacklevel=3)
+
     def step(self, immigrants, want_state: bool) -> list[dict]:
         from .sr_worker import send
-        for p, g in zip(self.procs, self.groups):
-            send(p.stdin, ("step", [list(immigrants[i]) for i in g], want_state))
-        out: list = [None] * sum(len(g) for g in self.groups)
-        for p, g in zip(self.procs, self.groups):
-            for i, r in zip(g, self._receive(p)):
+        sent = []                         # workers that have this round's message
+        for w, (p, g) in enumerate(zip(self.procs, self.groups)):
+            if p is None:
+                continue
+            try:
+                send(p.stdin, ("step", [list(immigrants[i]) for i in g], want_state))
+                sent.append(w)
+            except (OSError, ValueError):
+                self._lost(w)             # a restarted worker joins next round
+        out: list = [None] * len(self.seeds)
+        for w in sent:
+            p, g = self.procs[w], self.groups[w]
+            try:
+                results = self._receive(p)
+            except _WorkerLost:
+                self._lost(w)
+                continue
+            for i, r in zip(g, results):
                 out[i] = r
+                if want_state:
+                    self.states[i] = r["state"]
+        if all(p is None for p in self.procs):
+            raise _WorkerLost
+        for i, r in enumerate(out):       # islands lost this round: nothing found, nothing to pass on
+            if r is None:
+                out[i] = {"front": [], "evaluations": 0, "emigrants": [], "generation": None,
+                          "state": self.states[i]}
         return out
 
     def close(self) -> None:
         from .sr_worker import send
-        for p in self.procs:
+        live = [p for p in self.procs if p is not None]
+        for p in live:
             try:
                 send(p.stdin, ("close",))
                 p.stdin.close()
             except (OSError, ValueError):
                 pass
-        for p in self.procs:
+        for p in live:
             try:
                 p.wait(timeout=10)
             except Exception:  # noqa: BLE001 - a stuck worker is ended
@@ -213,6 +274,10 @@ class _ProcessRunner:
             if p.stdout:
                 p.stdout.close()
         self.procs = []
+
+
+class _WorkerLost(Exception):
+    """A worker process's pipe closed: it died."""
 
 
 class _RayRunner:
@@ -225,6 +290,8 @@ class _RayRunner:
             raise ExprcError("ray_address needs Ray: pip install 'exprc[ray]'") from None
         self.ray = ray
         if not ray.is_initialized():
+            if address is not None:
+                _check_ray_address(address)
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
         remote = ray.remote(Island)
         xr, yr = ray.put(np.ascontiguousarray(X)), ray.put(np.ascontiguousarray(y))
@@ -238,6 +305,23 @@ class _RayRunner:
     def close(self) -> None:
         for a in self.actors:
             self.ray.kill(a)
+
+
+def _check_ray_address(address: str, timeout: float = 5.0) -> None:
+    """Refuse, in at most `timeout` seconds, an address where nothing listens: ray.init retries
+    such an address for minutes, which no time limit covers."""
+    import socket
+    if address == "auto":
+        return
+    where = address[len("ray://"):] if address.startswith("ray://") else address
+    host, _, port = where.rpartition(":")
+    if not host or not port.isdigit():
+        raise ExprcError(f"ray_address must be host:port, ray://host:port, 'auto' or 'local', got {address!r}")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ExprcError(f"no Ray cluster answers at {address} ({exc.strerror or exc}); "
+                         "start one with `ray start --head`, or leave out the address") from None
 
 
 # ----------------------------------------------------------------------------- progress
@@ -578,6 +662,9 @@ class SymbolicRegressor(*_BASES):
                         "immigrants": immigrants, "states": [r["state"] for r in results]})
         except KeyboardInterrupt:       # stop early, keep what was found
             pass
+        except _WorkerLost:             # every worker died, restarts spent: keep what was found
+            if not archive.members:
+                raise ExprcError("every search worker process died before anything was found") from None
         finally:
             progress.close()
             runner.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
 import subprocess
 
@@ -301,6 +302,52 @@ def test_worker_processes_give_the_same_result_as_local():
     assert [e.to_dict() for e in procs.equations_] == [e.to_dict() for e in local.equations_]
     assert procs.n_evaluations_ == local.n_evaluations_
 
+
+
+def _killing_a_worker_after(monkeypatch, rounds: int, kill_all: bool = False):
+    """Make the process runner's workers die (SIGKILL) after `rounds` generations."""
+    import signal
+    from exprc.search import sr as sr_module
+    step = sr_module._ProcessRunner.step
+    calls = [0]
+
+    def dying_step(self, immigrants, want_state):
+        calls[0] += 1
+        if calls[0] == rounds + 1:
+            for p in (self.procs if kill_all else self.procs[:1]):
+                os.kill(p.pid, signal.SIGKILL)
+                p.wait()
+        return step(self, immigrants, want_state)
+    monkeypatch.setattr(sr_module._ProcessRunner, "step", dying_step)
+    monkeypatch.setattr(sr_module._ProcessRunner, "MAX_RESTARTS", 0 if kill_all else 4)
+    return calls
+
+
+def test_a_killed_worker_is_restarted_and_the_fit_keeps_its_model(monkeypatch, tmp_path):
+    X, y = easy_data(100, seed=12)
+    calls = _killing_a_worker_after(monkeypatch, 2)
+    with pytest.warns(RuntimeWarning, match="restarted"):
+        sr = small(random_state=5, max_evaluations=1500, n_jobs=2).fit(X, y)
+    assert calls[0] > 3 and sr.equations_
+    sr.save(tmp_path / "model.json")
+    assert np.all(np.isfinite(SymbolicRegressor.load(tmp_path / "model.json").predict(X)))
+
+
+def test_when_every_worker_dies_the_fit_ends_with_what_it_found(monkeypatch):
+    X, y = easy_data(100, seed=12)
+    _killing_a_worker_after(monkeypatch, 2, kill_all=True)
+    with pytest.warns(RuntimeWarning, match="going on with 0"):
+        sr = small(random_state=5, max_evaluations=100_000, n_jobs=2).fit(X, y)
+    assert sr.equations_ and np.all(np.isfinite(sr.predict(X)))
+
+
+@pytest.mark.parametrize("address, message", [("127.0.0.1:1", "no Ray cluster answers"),
+                                              ("nonsense", "must be host:port")])
+def test_an_unreachable_ray_address_is_a_prompt_error(address, message):
+    pytest.importorskip("ray")
+    X, y = easy_data(50, seed=1)
+    with pytest.raises(exprc.ExprcError, match=message):
+        small(random_state=0, time_limit=2, ray_address=address).fit(X, y)
 
 
 def test_ray_islands_give_the_same_result_as_local():
