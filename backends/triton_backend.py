@@ -37,6 +37,11 @@ BLOCK = 1024
 _TL_DTYPE = {"float32": "tl.float32", "float64": "tl.float64", BOOL: "tl.int1"}
 _SUFFIX = {"float32": "f32", "float64": "f64"}
 _LOCK = threading.Lock()
+# Kernel launches, one at a time: Triton's interpreter patches triton.language globally while a
+# kernel runs, and a first launch compiles, so two threads launching at once break each other
+# (measured: "Did you forget to add @triton.jit?" from a second thread). Uncontended, the lock
+# costs far less than a launch.
+LAUNCH_LOCK = threading.RLock()
 # tl.div_rn and tl.sqrt_rn take float32 only; float64 division and sqrt round correctly anyway
 _FLOAT64_SPELLING = {"tl.div_rn({0}, {1})": "({0} / {1})", "tl.sqrt_rn({0})": "tl.sqrt({0})"}
 
@@ -336,7 +341,8 @@ class Executable:
         args.append(params)
         args += list(outputs)
         grid = (triton.cdiv(max(n, 1), BLOCK),)
-        self._kernel()[grid](*args, n, BLOCK=BLOCK, **launch_options(self.fastmath))
+        with LAUNCH_LOCK:
+            self._kernel()[grid](*args, n, BLOCK=BLOCK, **launch_options(self.fastmath))
 
     def run(self, inputs: list[np.ndarray], params: np.ndarray, outputs: list[np.ndarray]) -> None:
         """The numpy entry point used by Kernel: copy to the device, launch, copy back."""

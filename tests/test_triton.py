@@ -136,3 +136,17 @@ def test_no_gpu_and_no_interpreter_is_a_clear_error(monkeypatch):
     k = exprc.compile("x + 1", dtype="float32", backend="triton")
     with pytest.raises(exprc.ExprcError, match="TRITON_INTERPRET=1"):
         k(np.ones(3, np.float32))
+
+
+def test_kernels_built_and_run_from_several_threads_at_once():
+    """Eight threads compile distinct kernels (and the same one) concurrently: no temp-file
+    race, no half-built module seen by another thread, every result right."""
+    from concurrent.futures import ThreadPoolExecutor
+    x = np.linspace(-2, 2, 257)
+
+    def job(k):
+        text = f"x * {k + 1} + {k % 3}"
+        got = exprc.compile(text, dtype="float64", backend="triton")(x)
+        return np.array_equal(got, x * (k + 1) + (k % 3))
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(job, list(range(12)) * 2))

@@ -31,6 +31,7 @@ def run(pop, cols, n, flat, poff, mode: str, y=None) -> np.ndarray:
     args = [T(code.op), T(code.dst), T(code.a), T(code.b), T(code.c), T(code.arg), T(vals, tdt),
             T(code.cstart), T(code.res), T(flat, tdt), T(poff), T(X, tdt), n_pad, n, yv, out, partial,
             scratch, n_blocks, groups]
-    module.exprc_population[(ncand, groups)](*args, MODE=enc.TRITON_MODES[mode], SLOTS=code.slots, BLOCK=B,
-                                             **tb.launch_options(False))
+    with tb.LAUNCH_LOCK:
+        module.exprc_population[(ncand, groups)](*args, MODE=enc.TRITON_MODES[mode], SLOTS=code.slots, BLOCK=B,
+                                                 **tb.launch_options(False))
     return (out if mode == "predict" else partial).cpu().numpy()
