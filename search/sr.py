@@ -182,7 +182,7 @@ class _ProcessRunner:
 
     def _start(self, group):
         import subprocess
-        from .sr_worker import send
+        from exprc.ipc import send
         p = subprocess.Popen([sys.executable, "-m", "exprc.search.sr_worker"], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, env=self.env)
         X, y, cfg = self.data
@@ -193,7 +193,7 @@ class _ProcessRunner:
 
     @staticmethod
     def _receive(proc):
-        from .sr_worker import receive
+        from exprc.ipc import receive
         try:
             kind, payload = receive(proc.stdout)
         except EOFError:
@@ -227,7 +227,7 @@ class _ProcessRunner:
                       RuntimeWarning, stacklevel=3)
 
     def step(self, immigrants, want_state: bool) -> list[dict]:
-        from .sr_worker import send
+        from exprc.ipc import send
         sent = []                         # workers that have this round's message
         for w, (p, g) in enumerate(zip(self.procs, self.groups)):
             if p is None:
@@ -258,7 +258,7 @@ class _ProcessRunner:
         return out
 
     def close(self) -> None:
-        from .sr_worker import send
+        from exprc.ipc import send
         live = [p for p in self.procs if p is not None]
         for p in live:
             try:

@@ -2,42 +2,17 @@
 
 Started as `python -m exprc.search.sr_worker` (not through multiprocessing, so the caller's
 __main__ is never re-imported: fit() works from scripts without a main guard, notebooks and
-stdin). Messages are pickles with an 8-byte length prefix on the worker's stdin and stdout;
-anything else the worker prints goes to stderr.
+stdin). Messages are exprc.ipc's length-prefixed pickles on the worker's stdin and stdout.
 """
 from __future__ import annotations
 
-import os
-import pickle
-import struct
 import sys
 
-_HEADER = struct.Struct("<Q")
-
-
-def send(fh, obj) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    fh.write(_HEADER.pack(len(data)))
-    fh.write(data)
-    fh.flush()
-
-
-def receive(fh):
-    head = fh.read(_HEADER.size)
-    if len(head) < _HEADER.size:
-        raise EOFError
-    (n,) = _HEADER.unpack(head)
-    data = fh.read(n)
-    if len(data) < n:
-        raise EOFError
-    return pickle.loads(data)
+from exprc.ipc import receive, send, worker_pipes
 
 
 def main() -> int:
-    inp = os.fdopen(os.dup(0), "rb")
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)                       # stray prints must not corrupt the protocol
-    sys.stdout = sys.stderr
+    inp, out = worker_pipes()
     from exprc.search.sr_engine import Island
     try:
         X, y, cfg, seeds, states = receive(inp)

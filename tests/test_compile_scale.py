@@ -43,3 +43,27 @@ def test_beyond_the_size_limit_is_a_clear_error(monkeypatch):
     with pytest.raises(exprc.ExprcError, match="distinct operations"):
         exprc.compile(_big_sum(60))
     assert exprc.compile(_big_sum(60), backend="numpy")(*([1.0] * 7)) is not None
+
+
+def test_compiles_past_the_in_process_limit_go_to_a_worker_that_is_replaced(monkeypatch):
+    """llvmlite leaks memory per compile, so after IN_PROCESS_COMPILES a child process compiles,
+    replaced every WORKER_COMPILES; a dead worker costs nothing but a compile in process."""
+    import os
+    import signal
+    from exprc.backends.llvm import target
+    monkeypatch.setenv("EXPRC_CACHE", "0")
+    monkeypatch.setenv("EXPRC_COMPILE_WORKER", "1")
+    monkeypatch.setattr(target, "IN_PROCESS_COMPILES", 0)
+    monkeypatch.setattr(target, "WORKER_COMPILES", 2)
+    eng = target.engine()
+    x = np.linspace(-1, 1, 33)
+    pids = set()
+    for k in range(5):
+        k_ = exprc.compile(f"x * {k + 0.25} + 7.125 + cos(x) * {k}", dtype="float64")
+        np.testing.assert_allclose(k_(x), x * (k + 0.25) + 7.125 + np.cos(x) * k, rtol=1e-15)
+        pids.add(eng._worker.proc.pid)
+    assert len(pids) >= 2                                   # replaced after 2 compiles
+    os.kill(eng._worker.proc.pid, signal.SIGKILL)
+    eng._worker.proc.wait()
+    k_ = exprc.compile("x * 99.75 + 7.125", dtype="float64")
+    np.testing.assert_allclose(k_(x), x * 99.75 + 7.125, rtol=1e-15)
