@@ -30,6 +30,16 @@ def receive(fh):
     return pickle.loads(data)
 
 
+def start_worker(module: str, env: dict | None = None):
+    """`python -m module` as a child with message pipes on its stdin and stdout, seeing this
+    process's import path (so an uninstalled checkout works too)."""
+    import subprocess
+    full = dict(os.environ, **(env or {}))
+    full["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    return subprocess.Popen([sys.executable, "-m", module], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            env=full)
+
+
 def worker_pipes():
     """In a worker: (messages in, messages out), with stray prints sent to stderr so they
     cannot corrupt the protocol."""

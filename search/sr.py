@@ -168,9 +168,7 @@ class _ProcessRunner:
         self.seeds = list(seeds)
         self.states = list(states) if states else [None] * n
         self.restarts = 0
-        self.env = dict(os.environ)
-        self.env["EXPRC_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // n_jobs))
-        self.env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        self.env = {"EXPRC_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // n_jobs))}
         self.procs: list = []
         try:
             self.procs = [self._start(g) for g in self.groups]
@@ -181,10 +179,8 @@ class _ProcessRunner:
             raise
 
     def _start(self, group):
-        import subprocess
-        from exprc.ipc import send
-        p = subprocess.Popen([sys.executable, "-m", "exprc.search.sr_worker"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, env=self.env)
+        from exprc.ipc import send, start_worker
+        p = start_worker("exprc.search.sr_worker", self.env)
         X, y, cfg = self.data
         states = [self.states[i] for i in group]
         send(p.stdin, (X, y, cfg, [(self.seeds[i], i) for i in group],
