@@ -22,7 +22,7 @@ def _template(opname: str, k: int) -> ir.Node | None:
         from .parser import parse
         rule = ops.REGISTRY[opname].deriv
         text = rule[k] if rule is not None else None
-        _TEMPLATES[key] = parse(text) if text else None
+        _TEMPLATES[key] = parse(text) if text and not text.startswith("!") else None
     return _TEMPLATES[key]
 
 
@@ -60,6 +60,9 @@ def gradients(outputs: Sequence[ir.Node], seeds: Sequence[ir.Node], wrt: Sequenc
                     continue
                 raise ExprcError(f"{n.op} has no derivative (it is piecewise constant); "
                                  "its argument depends on a differentiated leaf")
+            rule = op.deriv[k]
+            if rule and rule.startswith("!"):
+                raise ExprcError(rule[1:] + "; its argument depends on a differentiated leaf")
             t = _template(n.op, k)
             if t is None:
                 continue

@@ -30,7 +30,14 @@ _MP_SPECIAL = {
     "exp2": lambda mp, x: mp.power(2, x),
     "log2": lambda mp, x: mp.log(x, 2),
     "cbrt": lambda mp, x: mp.sign(x) * mp.cbrt(abs(x)),   # the real cube root
+    "log_iv": lambda mp, v, x: _mp_bessel(mp, "log_iv", v, x),
+    "log_kv": lambda mp, v, x: _mp_bessel(mp, "log_kv", v, x),
 }
+
+
+def _mp_bessel(mp, name, v, x):
+    from .special.reference import mp_log_bessel
+    return mp_log_bessel(name, v, x)
 
 
 def _np_arg(v, dtype: str):

@@ -49,7 +49,8 @@ class Op:
     llvm: tuple | None = None
     c: str | None = None
     triton: str | None = None
-    expand: str | None = None            # definition in terms of other ops, over a, b, c
+    expand: str | Callable | None = None  # definition in terms of other ops: text over a, b, c,
+                                          # or a function (args..., dtype) -> IR
     ieee_exact: bool = False             # exact or correctly rounded: all backends agree bit for bit
     aliases: tuple[str, ...] = ()
     infix: str | None = None             # printed as an operator
@@ -57,6 +58,8 @@ class Op:
     commutative: bool = False
     variadic: bool = False               # f(a, b, c) means f(f(a, b), c)
     internal: bool = False               # produced by lowering only; not a function users write
+    population: bool = True              # an opcode of the population interpreter (False: too
+                                         # large an expansion to inline in every opcode body)
     doc: str = ""
 
     @property
@@ -147,6 +150,21 @@ def _unary_libm(name, cost, deriv, sympy=None, mp=None, aliases=(), sympy_names=
               sympy_names=sympy_names if sympy_names is not None else (name,),
               deriv=(deriv,), llvm=("libm", name), c=name + "{f}({0})",
               triton=f"libdevice.{name}({{0}})", aliases=aliases, doc=doc)
+
+
+def _special(name: str, sympy_name: str, dx: str, doc: str) -> Op:
+    """A special function of (v, x) defined by an IR expansion (exprc/special/): every backend
+    lowers the expansion; numpy evaluates it as the oracle; constants fold with mpmath."""
+    def expand(v, x, dtype):
+        from .special import expansion
+        return expansion(name, v, x, dtype)
+
+    def numpy(v, x):
+        from .special import evaluate
+        return evaluate(name, v, x)
+    return Op(name, 2, ARITH, numpy, 400, mp=name, sympy=lambda sp, v, x: sp.log(getattr(sp, sympy_name)(v, x)),
+              sympy_names=(), deriv=("!" + name + " has no derivative in the order v", dx), expand=expand,
+              population=False, doc=doc + "; NaN unless v >= 0 and x >= 0")
 
 
 _register(
@@ -303,6 +321,10 @@ _register(
     Op("atan2", 2, ARITH, np.arctan2, 25, mp="atan2", sympy=_sp("atan2"),
        deriv=("g * b / (a * a + b * b)", "-g * a / (a * a + b * b)"), llvm=("libm", "atan2"),
        c="atan2{f}({0}, {1})", triton="libdevice.atan2({0}, {1})", aliases=("arctan2",), doc="atan2(y, x)"),
+    _special("log_iv", "besseli", "g * (exp(log_iv(a + 1, b) - y) + a / b)",
+             "log of the modified Bessel function I_v(x), computed in log space (never overflows)"),
+    _special("log_kv", "besselk", "g * (a / b - exp(log_kv(a + 1, b) - y))",
+             "log of the modified Bessel function K_v(x), computed in log space (never overflows)"),
     Op("hypot", 2, ARITH, np.hypot, 8, mp="hypot", sympy=lambda sp, a, b: sp.sqrt(a * a + b * b),
        deriv=("g * a / y", "g * b / y"), llvm=("libm", "hypot"), c="hypot{f}({0}, {1})",
        triton="libdevice.hypot({0}, {1})"),

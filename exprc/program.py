@@ -89,6 +89,9 @@ def expand_for(roots, lowering: str) -> list[ir.Node]:
         op = ops.REGISTRY.get(n.op)
         if op is None or getattr(op, lowering) is not None or op.expand is None:
             return n
+        dtype = n.dtype if n.dtype != BOOL else "float64"
+        if callable(op.expand):
+            return op.expand(*n.args, dtype)
         binding = dict(zip("abc", n.args))
-        return instantiate(parse(op.expand), binding, n.dtype if n.dtype != BOOL else "float64")
+        return instantiate(parse(op.expand), binding, dtype)
     return ir.transform(list(roots), step)

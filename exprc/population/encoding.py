@@ -19,7 +19,8 @@ from .. import ops
 
 LEAF_VAR, LEAF_CONST, LEAF_PARAM, OP_BASE = 0, 1, 2, 3
 OPCODES: tuple[str, ...] = tuple(op.name for op in ops.REGISTRY.values()
-                                 if op.kind in (ops.ARITH, ops.COMPARE, ops.SELECT) and not op.internal)
+                                 if op.kind in (ops.ARITH, ops.COMPARE, ops.SELECT) and not op.internal
+                                 and op.population)
 OPCODE_OF: dict[str, int] = {name: OP_BASE + k for k, name in enumerate(OPCODES)}
 N_CODES = OP_BASE + len(OPCODES)
 

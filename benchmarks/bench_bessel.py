@@ -1,0 +1,96 @@
+"""log I_v(x) and log K_v(x): exprc against SciPy (log(ive) + x, log(kve) - x) and mpmath.
+
+Accuracy: a log-uniform grid of v in [1e-3, 1e5] and x in [1e-6, 1e6] (--grid N per axis),
+error |computed - true| / max(|true|, 1) against exprc.special.reference (mpmath, precision
+grown until two precisions agree), max and median per region, and the count of non-finite
+results. Throughput: 1e6 random log-uniform (v, x) pairs and the same points sorted by v then
+x, median of --repeat calls, SciPy single-threaded (it has no threads) and exprc on all cores.
+Run: python benchmarks/bench_bessel.py [--grid 40] [--points 1000000]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+from timing import median_seconds  # noqa: E402
+
+import exprc  # noqa: E402
+from exprc.special.reference import mp_log_bessel  # noqa: E402
+
+
+def region(name, v, x):
+    if v >= 20:
+        return "debye v>=20"
+    if x <= 2:
+        return "series v<20 x<=2" if name == "log_iv" else "temme v<20 x<=2"
+    if name == "log_kv" and x >= 30:
+        return "hankel v<20 x>=30"
+    return "recurrence v<20 x>2"
+
+
+def scipy_log(name, v, x):
+    from scipy import special
+    with np.errstate(all="ignore"):
+        return np.log(special.ive(v, x)) + x if name == "log_iv" else np.log(special.kve(v, x)) - x
+
+
+def accuracy(grid: int):
+    v = np.geomspace(1e-3, 1e5, grid)
+    x = np.geomspace(1e-6, 1e6, grid)
+    V, X = [a.ravel() for a in np.meshgrid(v, x, indexing="ij")]
+    rows = []
+    for name in ("log_iv", "log_kv"):
+        k = exprc.compile(f"{name}(v, x)", variables=["v", "x"])
+        ours, theirs = k(V, X), scipy_log(name, V, X)
+        true = np.array([float(mp_log_bessel(name, a, b)) for a, b in zip(V, X)])
+        e_ours = np.abs(ours - true) / np.maximum(np.abs(true), 1)
+        e_sp = np.abs(theirs - true) / np.maximum(np.abs(true), 1)
+        labels = np.array([region(name, a, b) for a, b in zip(V, X)])
+        for lab in sorted(set(labels)) + ["all"]:
+            m = labels == lab if lab != "all" else np.ones(V.size, bool)
+            fo, fs = np.isfinite(ours[m]), np.isfinite(theirs[m])
+            rows.append((name, lab, int(m.sum()), e_ours[m][fo].max(), np.median(e_ours[m][fo]), int((~fo).sum()),
+                         e_sp[m][fs].max() if fs.any() else float("nan"),
+                         np.median(e_sp[m][fs]) if fs.any() else float("nan"), int((~fs).sum())))
+    print(f"\nAccuracy, log-uniform {grid}x{grid} grid, v in [1e-3, 1e5], x in [1e-6, 1e6]; error |f - true| / max(|true|, 1)\n")
+    print("| function | region | points | exprc max | exprc median | exprc non-finite | SciPy max | SciPy median | SciPy non-finite |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.1e} | {r[4]:.1e} | {r[5]} | {r[6]:.1e} | {r[7]:.1e} | {r[8]} |")
+
+
+def throughput(points: int, repeat: int):
+    rng = np.random.default_rng(0)
+    V = 10 ** rng.uniform(-3, 5, points)
+    X = 10 ** rng.uniform(-6, 6, points)
+    order = np.lexsort((X, V))
+    print(f"\nThroughput, {points:,} log-uniform (v, x) points, median of {repeat}; "
+          f"{platform.machine()}, {os.cpu_count()} cores\n")
+    print("| function | points | SciPy (1 thread) ms | exprc ms | exprc / SciPy speed |")
+    print("|---|---|---|---|---|")
+    for name in ("log_iv", "log_kv"):
+        k = exprc.compile(f"{name}(v, x)", variables=["v", "x"])
+        for label, (v, x) in (("random", (V, X)), ("sorted by v, x", (V[order].copy(), X[order].copy()))):
+            out = np.empty_like(v)
+            t_sp = median_seconds(lambda: scipy_log(name, v, x), repeat)
+            t_ex = median_seconds(lambda: k(v, x, out=out), repeat)
+            print(f"| {name} | {label} | {t_sp * 1e3:.1f} | {t_ex * 1e3:.1f} | {t_sp / t_ex:.2f}x |")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--grid", type=int, default=40)
+    ap.add_argument("--points", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    a = ap.parse_args(argv)
+    accuracy(a.grid)
+    throughput(a.points, a.repeat)
+
+
+if __name__ == "__main__":
+    main()
