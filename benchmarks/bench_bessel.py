@@ -20,17 +20,19 @@ sys.path.insert(0, os.path.dirname(__file__))
 from timing import median_seconds  # noqa: E402
 
 import exprc  # noqa: E402
+from exprc.special.bessel import DEBYE_MIN_ORDER, HANKEL_MIN_X, SERIES_MAX_X  # noqa: E402
 from exprc.special.reference import mp_log_bessel  # noqa: E402
 
 
 def region(name, v, x):
-    if v >= 20:
-        return "debye v>=20"
-    if x <= 2:
-        return "series v<20 x<=2" if name == "log_iv" else "temme v<20 x<=2"
-    if name == "log_kv" and x >= 30:
-        return "hankel v<20 x>=30"
-    return "recurrence v<20 x>2"
+    """The region of exprc/special/bessel.py that computes name(v, x)."""
+    if v >= DEBYE_MIN_ORDER:
+        return "debye"
+    if x <= SERIES_MAX_X:
+        return "series" if name == "log_iv" else "temme"
+    if name == "log_kv" and x >= HANKEL_MIN_X:
+        return "hankel"
+    return "recurrence"
 
 
 def scipy_log(name, v, x):

@@ -36,8 +36,9 @@ _MP_SPECIAL = {
 
 
 def _mp_bessel(mp, name, v, x):
+    """At the caller's working precision, as the fold pass asks of every mpmath evaluation."""
     from .special.reference import mp_log_bessel
-    return mp_log_bessel(name, v, x)
+    return mp_log_bessel(name, v, x, digits=mp.mp.dps)
 
 
 def _np_arg(v, dtype: str):

@@ -7,14 +7,11 @@ import numpy as np
 
 from .. import ir
 
-BUILDERS = {"log_iv": "log_iv", "log_kv": "log_kv"}
-
-
 @lru_cache(maxsize=None)
 def _template(name: str, dtype: str) -> ir.Node:
     """The expansion over variables a (order) and b (argument), built once per dtype."""
     from . import bessel
-    return getattr(bessel, BUILDERS[name])(ir.var("a", dtype), ir.var("b", dtype))
+    return getattr(bessel, name)(ir.var("a", dtype), ir.var("b", dtype))
 
 
 def expansion(name: str, v: ir.Node, x: ir.Node, dtype: str) -> ir.Node:

@@ -4,7 +4,7 @@ Why IR: written over exprc's own ops, the functions compile on every backend (nu
 Triton) like any expression, and never overflow: every region works with logarithms or with
 ratios that stay in range.
 
-Regions (v >= 0, x >= 0), each a row of REGIONS:
+Regions (v >= 0, x >= 0):
   log I  v >= 20            uniform (Debye) expansion, terms chosen by v (DEBYE_TERMS)
          v < 20, x <= 2     power series in x^2/4 over (v+1)_k k!, with log Gamma(v+1)
          v < 20, x > 2      Debye at order v+20 and v+21, then the ratio I_{n+1}/I_n
@@ -33,12 +33,9 @@ TEMME_TERMS = 19
 CF2_STEPS = 70
 HANKEL_MIN_X = 30
 HANKEL_TERMS = 18
+ETA_TERMS = 16                  # Taylor terms of eta near its zero (|w| < 1/16)
 # (lowest order, number of Debye terms): truncation below 1e-16 (measured against mpmath)
 DEBYE_TERMS = ((20, 15), (40, 11), (100, 8), (300, 6), (1000, 5), (10000, 4))
-REGIONS = {
-    "log_iv": ("debye v>=20", "series v<20 x<=2", "debye(v+20) + downward ratio recurrence v<20 x>2"),
-    "log_kv": ("debye v>=20", "temme v<20 x<=2", "steed cf2 v<20 2<x<30", "hankel v<20 x>=30", "upward ratio recurrence v<20"),
-}
 
 
 def _pi(dtype: str) -> ir.Node:
@@ -71,7 +68,7 @@ def _eta_taylor():
     with mp.workdps(60):
         eta = lambda z: mp.sqrt(1 + z * z) - mp.asinh(1 / z)      # noqa: E731
         z0 = mp.findroot(eta, 0.66)
-        coeffs = mp.taylor(eta, z0, 24)[1:]
+        coeffs = mp.taylor(eta, z0, ETA_TERMS)[1:]
         hi = float(z0)
         lo = float(z0 - hi)
         return Fraction(hi), Fraction(lo), tuple(mp.mpf(c) for c in coeffs)
@@ -83,7 +80,7 @@ def _debye_exponent(v, x, s):
     direct = s + v * _f("log", x / (v + s))
     d = _f("fma", ir.const(-hi, v.dtype), v, x) - ir.const(lo, v.dtype) * v
     w = d / v
-    series = d * _horner(w, list(coeffs[:16]))
+    series = d * _horner(w, list(coeffs))
     near = _f("lt", _f("abs", w), ir.const(Fraction(1, 16), v.dtype))
     return _w(near, series, direct)
 
