@@ -76,7 +76,8 @@ def emit_c(program: Program, name: str = "exprc_eval") -> str:
             names[id(n)] = _literal(n)
         else:
             op = ops.REGISTRY[n.op]
-            expr = op.c.format(*[names[id(a)] for a in n.args], f=f)
+            nf = "f" if ir.float_dtype(n, p.dtype) == "float32" else ""    # float64 work inside float32
+            expr = op.c.format(*[names[id(a)] for a in n.args], f=nf)
             body.append(f"    const {_CTYPE[n.dtype]} t{k} = {expr};")
             names[id(n)] = f"t{k}"
     outs = [f"{_CTYPE[o.dtype]} *out{k}" for k, o in enumerate(p.outputs)]
@@ -90,6 +91,8 @@ def emit_c(program: Program, name: str = "exprc_eval") -> str:
         "",
         _HELPERS.format(t=_CTYPE[p.dtype], f=f),
     ]
+    if p.dtype == "float32" and any(n.dtype == "float64" for n in p.schedule()):
+        lines.append(_HELPERS.format(t="double", f=""))
     if single:
         o = p.outputs[0]
         lines.append(f"{_CTYPE[o.dtype]} {name}({', '.join(args) or 'void'}) {{")

@@ -224,7 +224,24 @@ def apply(opname: str, *args: Node) -> Node:
             return _intern(opname, (cond, a, b), BOOL, None, None)
         d = _common_float((a, b), opname)
         return _intern(opname, (cond, as_float(a, d), as_float(b, d)), d, None, None)
+    if op.kind == ops.CONVERT:
+        (a,) = args
+        target = opname[len("to_"):]
+        if a.dtype == target:
+            return a
+        return _intern(opname, (as_float(a, "float64"),), target, None, None)
     raise ExprcError(f"{opname} is a named constant; use nullary({opname!r}, dtype)")
+
+
+def float_dtype(node: Node, default: str = "float64") -> str:
+    """The float type node computes in: its own, or for a comparison or a bool select its
+    operands' (the precision a backend picks its instructions and library calls by)."""
+    if node.dtype != BOOL:
+        return node.dtype
+    for a in node.args:
+        if a.dtype != BOOL:
+            return a.dtype
+    return default
 
 
 def nullary(opname: str, dtype="float64") -> Node:
@@ -326,11 +343,32 @@ def retype(node: Node, dtype) -> Node:
     return retype_all([node], d)[0]
 
 
+def _inside_conversions(roots: Sequence[Node]) -> set[int]:
+    """Nodes an explicit precision change computes in its own type: below a to_float32 (or
+    to_float64) and above the conversion back. Retyping leaves them alone."""
+    if not any(n.op.startswith("to_float") for n in topo(roots)):
+        return set()
+    inside, seen = set(), set()
+    stack = [(r, False) for r in roots]
+    while stack:
+        n, within = stack.pop()
+        if (id(n), within) in seen:
+            continue
+        seen.add((id(n), within))
+        if within:
+            inside.add(id(n))
+        for a in n.args:
+            stack.append((a, True if n.op.startswith("to_float") and not within else
+                          False if n.op.startswith("to_float") else within))
+    return inside
+
+
 def retype_all(roots: Sequence[Node], dtype) -> list[Node]:
     d = _float_dtype(dtype)
+    keep = _inside_conversions(roots)
 
     def leaf(n: Node) -> Node:
-        if n.dtype == BOOL or n.dtype == d:
+        if n.dtype == BOOL or n.dtype == d or id(n) in keep:
             return n
         if n.op == VAR:
             return var(n.value, d)

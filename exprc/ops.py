@@ -32,6 +32,7 @@ ARITH = "arith"        # floats in, same float out
 COMPARE = "compare"    # floats in, bool out
 SELECT = "select"      # bool, T, T -> T
 NULLARY = "nullary"    # named constants such as pi
+CONVERT = "convert"    # one float in, the float type its name says out (to_float64, to_float32)
 
 
 @dataclass(frozen=True)
@@ -282,7 +283,7 @@ _register(
        doc="where(cond, a, b): a where cond holds, else b"),
     Op("lazy_where", 3, SELECT, np.where, 1, exact=lambda c, a, b: a if c else b,
        sympy=lambda sp, c, a, b: sp.Piecewise((a, c), (b, True)), deriv=(None, "where(a, g, 0)", "where(a, 0, g)"),
-       llvm=("lazy_select",), c="({0} ? {1} : {2})", triton="tl.where({0}, {1}, {2})", ieee_exact=True,
+       llvm=("select",), c="({0} ? {1} : {2})", triton="tl.where({0}, {1}, {2})", ieee_exact=True,
        internal=True, doc="where(c, a, b) whose a is computed only for vectors where some lane needs it"),
     # ---- named constants ----
     Op("pi", 0, NULLARY, lambda: np.pi, 0, mp="pi", sympy=lambda sp: sp.pi, sympy_names=("Pi",),
@@ -325,6 +326,13 @@ _register(
              "log of the modified Bessel function I_v(x), computed in log space (never overflows)"),
     _special("log_kv", "besselk", "g * (a / b - exp(log_kv(a + 1, b) - y))",
              "log of the modified Bessel function K_v(x), computed in log space (never overflows)"),
+    # ---- precision changes: the work between them is done in the wider type ----
+    Op("to_float64", 1, CONVERT, lambda a: np.asarray(a, np.float64), 1, exact=lambda a: a,
+       sympy=lambda sp, a: a, llvm=("convert",), c="((double)({0}))", triton="{0}.to(tl.float64)",
+       ieee_exact=True, internal=True, population=False, doc="the value as a float64 (exact)"),
+    Op("to_float32", 1, CONVERT, lambda a: np.asarray(a, np.float32), 1, exact=lambda a: a,
+       sympy=lambda sp, a: a, llvm=("convert",), c="((float)({0}))", triton="{0}.to(tl.float32)",
+       ieee_exact=True, internal=True, population=False, doc="the value rounded once to float32"),
     Op("hypot", 2, ARITH, np.hypot, 8, mp="hypot", sympy=lambda sp, a, b: sp.sqrt(a * a + b * b),
        deriv=("g * a / y", "g * b / y"), llvm=("libm", "hypot"), c="hypot{f}({0}, {1})",
        triton="libdevice.hypot({0}, {1})"),

@@ -149,6 +149,6 @@ def expand(roots, dtype: str) -> list[ir.Node]:
     def step(node: ir.Node, args) -> ir.Node:
         n = ir.rebuild(node, args)
         if n.args and (n.op, n.dtype) in IMPLEMENTATIONS:
-            return ir.substitute([_template(n.op, dtype)], {"__arg": n.args[0]})[0]
+            return ir.substitute([_template(n.op, n.dtype)], {"__arg": n.args[0]})[0]
         return n
     return ir.transform(list(roots), step)

@@ -55,3 +55,18 @@ def test_c_with_parameters_and_keyword_named_variables(tmp_path):
     ptr = lambda a: a.ctypes.data_as(ctypes.c_void_p)  # noqa: E731
     lib.exprc_eval_array(ctypes.c_size_t(2), ptr(x), ptr(f), ptr(p), ptr(out))
     assert np.allclose(out, x * 3 + np.sin(f))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_log_bessel_in_c_agrees_with_llvm(dtype, tmp_path):
+    """float32 log_iv is float64 work rounded once: the C source says so with (double) casts
+    and calls double-precision libm inside."""
+    v = np.array([0.0, 0.3, 2.5, 19.5, 25.0, 300.0, 5e3, 1e5], dtype)
+    x = np.array([1e-6, 1.0, 2.5, 40.0, 0.5, 280.0, 1e-3, 10.0], dtype)
+    k = exprc.compile("log_iv(v, x) + log_kv(v, x)", dtype=dtype, variables=["v", "x"])
+    lib = _build(k.program, tmp_path)
+    out = np.empty_like(v)
+    ptr = lambda a: a.ctypes.data_as(ctypes.c_void_p)  # noqa: E731
+    lib.exprc_eval_array(ctypes.c_size_t(v.size), ptr(v), ptr(x), ptr(out))
+    want, tol = k(v, x), (1e-14 if dtype == "float64" else 1.2e-7)   # |d| / max(|f|, 1)
+    assert np.all(np.abs(out - want) <= tol * np.maximum(np.abs(want), 1))

@@ -150,3 +150,15 @@ def test_kernels_built_and_run_from_several_threads_at_once():
         return np.array_equal(got, x * (k + 1) + (k % 3))
     with ThreadPoolExecutor(8) as pool:
         assert all(pool.map(job, list(range(12)) * 2))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", ["log_iv", "log_kv"])
+def test_log_bessel_kernels_agree_with_llvm(name, dtype):
+    """The region expansions (float32: computed in float64, rounded once) lower to Triton too."""
+    v = np.array([0.0, 0.3, 2.5, 19.5, 25.0, 300.0, 5e3, 1e5], dtype)
+    x = np.array([1e-6, 1.0, 2.5, 40.0, 0.5, 280.0, 1e-3, 10.0], dtype)
+    want = exprc.compile(f"{name}(v, x)", dtype=dtype, variables=["v", "x"])(v, x)
+    got = exprc.compile(f"{name}(v, x)", dtype=dtype, variables=["v", "x"], backend="triton")(v, x)
+    tol = 1e-14 if dtype == "float64" else 1.2e-7        # the ops' error measure, |d| / max(|f|, 1)
+    assert np.all(np.abs(got - want) <= tol * np.maximum(np.abs(want), 1))

@@ -57,13 +57,15 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def compiled_function(program: Program, layout: str, fastmath: bool, mathlib: str = "exprc",
-                      loss: str | None = None):
+                      loss: str | None = None, branches: bool = True):
     """The native function for program and layout: from memory, from disk, or compiled now.
     loss: compile the loss kernel of output 0 against y instead (see lower.KernelEmitter)."""
-    key = _target.cache_key(program.digest(), layout, "fast" if fastmath else "strict", mathlib, loss or "")
+    key = _target.cache_key(program.digest(), layout, "fast" if fastmath else "strict", mathlib, loss or "",
+                            "branches" if branches else "every-branch")
     symbol = "exprc_" + key[:32]
     return _target.native_function(
-        key, symbol, lambda: lower(program, layout, _target.target(), fastmath, symbol, mathlib, loss), _KernelFn)
+        key, symbol, lambda: lower(program, layout, _target.target(), fastmath, symbol, mathlib, loss, branches),
+        _KernelFn)
 
 
 def _layout_code(a: np.ndarray) -> tuple[str, int]:
@@ -75,13 +77,14 @@ def _layout_code(a: np.ndarray) -> tuple[str, int]:
 
 
 class Executable:
-    def __init__(self, program: Program, fastmath: bool, mathlib: str = "exprc"):
+    def __init__(self, program: Program, fastmath: bool, mathlib: str = "exprc", branches: bool = True):
         if mathlib not in ("exprc", "libm"):
             from exprc.errors import ExprcError
             raise ExprcError(f"mathlib must be 'exprc' or 'libm', not {mathlib!r}")
         self.program = program
         self.fastmath = fastmath
         self.mathlib = mathlib
+        self.branches = bool(branches)
         self._fns: dict[str, object] = {}    # layout -> native function, skips hashing per call
         self._width = None
         self._cost: int | None = None        # op cost of one row, for the threading decision
@@ -89,7 +92,7 @@ class Executable:
     def function(self, layout: str):
         fn = self._fns.get(layout)
         if fn is None:
-            fn = self._fns[layout] = compiled_function(self.program, layout, self.fastmath, self.mathlib)
+            fn = self._fns[layout] = compiled_function(self.program, layout, self.fastmath, self.mathlib, branches=self.branches)
         return fn
 
     def run(self, inputs: list[np.ndarray], params: np.ndarray, outputs: list[np.ndarray],
@@ -130,7 +133,8 @@ class Executable:
         """The kernel as LLVM IR ('llvm'), optimized IR ('llvm-opt') or assembly ('asm'),
         for all-contiguous inputs and outputs."""
         layout = "c" * (len(self.program.variables) + len(self.program.outputs))
-        text = lower(self.program, layout, _target.target(), self.fastmath, "exprc_kernel", self.mathlib)
+        text = lower(self.program, layout, _target.target(), self.fastmath, "exprc_kernel", self.mathlib,
+                     branches=self.branches)
         if kind == "llvm":
             return text
         if kind == "llvm-opt":
@@ -143,15 +147,17 @@ class Executable:
     def warm(self, layout: str | None = None) -> None:
         """Compile now (all-contiguous layout unless given) instead of on the first call."""
         layout = layout or "c" * (len(self.program.variables) + len(self.program.outputs))
-        compiled_function(self.program, layout, self.fastmath, self.mathlib)
+        compiled_function(self.program, layout, self.fastmath, self.mathlib, branches=self.branches)
 
 
 MAX_OPS = 200_000   # measured: a 100,000-op sum compiles in 14 s on a busy 2-core machine
 
 
-def build(program: Program, fastmath: bool = False, mathlib: str = "exprc") -> Executable:
+def build(program: Program, fastmath: bool = False, mathlib: str = "exprc", branches: bool = True) -> Executable:
     """mathlib: "exprc" inlines exprc's own float32 exp/exp2/log/log2/sin/cos (vecmath.py),
     "libm" calls the C library (vectorized through libmvec where the process has it).
+    branches: a where jumps around costly work of a branch no lane of a vector takes (the
+    same bits as branches=False, which evaluates every branch for every row).
     Programs of more than MAX_OPS distinct operations are refused: they would take minutes."""
     ops_count = program.op_count()
     if ops_count > MAX_OPS:
@@ -159,4 +165,4 @@ def build(program: Program, fastmath: bool = False, mathlib: str = "exprc") -> E
         raise CompileError(f"the expression has {ops_count:,} distinct operations; the llvm backend "
                            f"compiles at most {MAX_OPS:,} (about 30 s); split it, or use "
                            "backend='numpy' or exprc.Population")
-    return Executable(program, fastmath, mathlib)
+    return Executable(program, fastmath, mathlib, branches)

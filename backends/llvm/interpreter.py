@@ -94,7 +94,6 @@ class _InterpreterEmitter(Emitter):
                     loaded[n.value] = self.vload(f"%p{n.value}", j)
                 return loaded[n.value]
             self.values = {}
-            self.lazy = {}
             val = self.compute([node], leaf)[id(node)]
             if node.dtype == BOOL:
                 f = self.tmp()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import struct
 
-from exprc import ir, ops
+from exprc import branches, ir, ops
 from exprc.dtypes import BOOL
 from exprc.numbers import round_value
 from exprc.program import Program
@@ -55,11 +55,11 @@ class Emitter:
         self.body: list[str] = []
         self.counter = 0
         self.block = "loop"          # the basic block being filled
-        self.lazy: dict[int, ir.Node] = {}   # nodes computed only inside a lazy_select branch
         self.values: dict[int, str] = {}
         self._widths: dict[str, int] = {}
         self.const_slots: dict[int, int] = {}   # constant node id -> index in the constant table
         self.const_table = ""                   # SSA pointer to that table (see use_constant_table)
+        self.branch_min_cost: int | None = branches.MIN_BRANCH_COST   # None: evaluate every branch
 
     # -- helpers
     prefix = "t"      # SSA name prefix; emitters sharing one function use different ones
@@ -167,39 +167,14 @@ class Emitter:
             return self.ldexp(args[0], args[1])
         elif kind == "logb":
             return self.logb(args[0])
-        elif kind == "lazy_select":
-            return self.lazy_select(n, args)
+        elif kind == "convert":     # pragma: no cover - compute() hands these to a float64 emitter
+            raise ValueError(f"{n.op} outside a float32 program's float64 work")
         elif kind == "select":
             ty = self.vtype(n.dtype)
             self.body.append(f"  {out} = select {self.vm} {args[0]}, {ty} {args[1]}, {ty} {args[2]}")
         else:  # pragma: no cover - the registry only uses the kinds above
             raise NotImplementedError(kind)
         return out
-
-    def lazy_select(self, n: ir.Node, args: list[str]) -> str:
-        """select(c, a, b) where a is computed only when some lane of c is set: a branch
-        around the rarely needed (library) computation of a."""
-        cond, slow_node, fast = args[0], n.args[1], args[2]
-        k = self.counter = self.counter + 1
-        ty = self.vtype(n.dtype)
-        red = f"@llvm.vector.reduce.or.v{self.W}i1"
-        self.declare(red, f"declare i1 {red}({self.vm}) #0")
-        anyc, before = self.tmp(), self.block
-        self.body += [f"  {anyc} = call i1 {red}({self.vm} {cond})",
-                      f"  br i1 {anyc}, label %slow{k}, label %join{k}", f"slow{k}:"]
-        self.block = f"slow{k}"
-        slow = self.value_of(slow_node)
-        sel = self.tmp()
-        self.body += [f"  {sel} = select {self.vm} {cond}, {ty} {slow}, {ty} {fast}",
-                      f"  br label %join{k}", f"join{k}:"]
-        out = self.tmp()
-        self.body.append(f"  {out} = phi {ty} [ {fast}, %{before} ], [ {sel}, %{self.block} ]")
-        self.block = f"join{k}"
-        return out
-
-    def value_of(self, node: ir.Node) -> str:
-        """Lower a lazily computed node (its arguments are already available)."""
-        return self.lower_op(node, [self.arg_value(a) for a in node.args])
 
     def arg_value(self, node: ir.Node) -> str | None:
         """The SSA value of an already lowered node; a table constant is loaded where it is used
@@ -360,22 +335,76 @@ class Emitter:
 
     def compute(self, outputs, leaf_value) -> dict[int, str]:
         """Lower the DAG of outputs into self.body; leaf_value(node) gives the SSA value of a
-        variable or parameter (constants are inlined). Returns node id -> SSA value."""
-        order = ir.topo(list(outputs))
-        users: dict[int, int] = {}
-        for n in order:
-            for a in set(map(id, n.args)):
-                users[a] = users.get(a, 0) + 1
-        for o in outputs:
-            users[id(o)] = users.get(id(o), 0) + 1
-        for n in order:
-            if n.op == "lazy_where" and n.args[1].args and users.get(id(n.args[1])) == 1:
-                self.lazy[id(n.args[1])] = n.args[1]
+        variable or parameter (constants are inlined). A where whose branch needs costly work
+        of its own jumps around that work when no lane of the vector takes the branch
+        (exprc/branches.py); work the program does in float64 inside a float32 program goes
+        to a float64 emitter over the same lanes. Returns node id -> SSA value."""
+        outputs = list(outputs)
+        if self.dtype == "float32" and any(n.op == "to_float32" for n in ir.topo(outputs)):
+            return self._compute_mixed(outputs, leaf_value)
+        regions = branches.regions(outputs, self.branch_min_cost)
+        self._emit_region(regions, regions.members[None], leaf_value)
+        return self.values
+
+    def _compute_mixed(self, outputs, leaf_value) -> dict[int, str]:
+        """Each to_float32(e) becomes a leaf whose value is e computed by a float64 Emitter
+        (its to_float64(a) leaves are fpext of this emitter's a), then rounded once."""
+        wide: dict[str, ir.Node] = {}
+        narrow_args: list[ir.Node] = []
+
+        def cut(n: ir.Node, args) -> ir.Node:
+            if n.op != "to_float32":
+                return ir.rebuild(n, args)
+            name = f"__narrow{len(wide)}"
+            wide[name] = n.args[0]
+            narrow_args.extend(a.args[0] for a in ir.topo([n.args[0]]) if a.op == "to_float64")
+            return ir.var(name, "float32")
+        cut_outputs = ir.transform(outputs, cut)
+
+        def leaf(n: ir.Node) -> str:
+            return self._in_float64(wide[n.value], len(wide)) if n.value in wide else leaf_value(n)
+        regions = branches.regions(narrow_args + cut_outputs, self.branch_min_cost)
+        self._emit_region(regions, regions.members[None], leaf)
+        for o, c in zip(outputs, cut_outputs):
+            self.values[id(o)] = self.values[id(c)]
+        return self.values
+
+    def _in_float64(self, root: ir.Node, k: int) -> str:
+        sub = Emitter("float64", self.t, bool(self.fast), unroll=self.W // self.t.width("float64"))
+        sub.prefix = f"{self.prefix}w{k}_{self.counter}_"
+        sub.body, sub.decls, sub.entry, sub.block = self.body, self.decls, self.entry, self.block
+        sub.branch_min_cost = self.branch_min_cost
+
+        narrow: dict[str, ir.Node] = {}
+
+        def cut(n: ir.Node, args) -> ir.Node:     # to_float64(a): a leaf, fpext of our a
+            if n.op != "to_float64":
+                return ir.rebuild(n, args)
+            name = f"__widen{len(narrow)}"
+            narrow[name] = n.args[0]
+            return ir.var(name, "float64")
+        (cut_root,) = ir.transform([root], cut)
+
+        def widened(n: ir.Node) -> str:
+            if n.value not in narrow:
+                raise ValueError(f"float64 variable {n.value} inside a float32 program")
+            out = self.tmp()
+            self.body.append(f"  {out} = fpext {self.v} {self.arg_value(narrow[n.value])} to {sub.v}")
+            return out
+        r64 = sub.compute([cut_root], widened)[id(cut_root)]
+        self.block = sub.block
+        out = self.tmp()
+        self.body.append(f"  {out} = fptrunc {sub.v} {r64} to {self.v}")
+        return out
+
+    def _emit_region(self, regions, items, leaf_value) -> None:
         values = self.values
-        for n in order:
-            if id(n) in values or id(n) in self.lazy:
+        for n in items:
+            if isinstance(n, tuple):
+                self._branch(regions, n, leaf_value)
+            elif id(n) in values:
                 continue
-            if n.op in (ir.VAR, ir.PARAM):
+            elif n.op in (ir.VAR, ir.PARAM):
                 values[id(n)] = leaf_value(n)
             elif n.op == ir.CONST:
                 if id(n) not in self.const_slots:
@@ -384,8 +413,34 @@ class Emitter:
                 raise ValueError(f"unfolded named constant {n.op}; run constant folding first")
             else:
                 values[id(n)] = self.lower_op(n, [self.arg_value(a) for a in n.args])
-        return values
 
+    def _branch(self, regions, key, leaf_value) -> None:
+        """The work of one where branch, in a block entered only when some lane of the vector
+        takes the branch; what the wheres read from it leaves through phis that give zeros
+        when the block was skipped (no lane selects them then)."""
+        members = regions.members.get(key)
+        if not members:
+            return
+        cond, side = self.arg_value(regions.conds[key]), key[1]
+        self.counter += 1
+        k = f"{self.prefix}{self.counter}"
+        red = "or" if side == 1 else "and"      # some lane true / not every lane true
+        fn = self.declare(f"@llvm.vector.reduce.{red}.v{self.W}i1",
+                          f"declare i1 @llvm.vector.reduce.{red}.v{self.W}i1({self.vm}) #0")
+        test, before = self.tmp(), self.block
+        if_true, if_false = (f"br{k}", f"join{k}") if side == 1 else (f"join{k}", f"br{k}")
+        self.body += [f"  {test} = call i1 {fn}({self.vm} {cond})",
+                      f"  br i1 {test}, label %{if_true}, label %{if_false}", f"br{k}:"]
+        self.block = f"br{k}"
+        self._emit_region(regions, members, leaf_value)
+        out = [(a, self.values[id(a)]) for a in regions.results.get(key, ()) if a.op != ir.CONST]
+        self.body += [f"  br label %join{k}", f"join{k}:"]
+        for a, val in out:
+            phi = self.tmp()
+            self.body.append(f"  {phi} = phi {self.vtype(a.dtype)} [ zeroinitializer, %{before} ], "
+                             f"[ {val}, %{self.block} ]")
+            self.values[id(a)] = phi
+        self.block = f"join{k}"
 
 
 class KernelEmitter(Emitter):
@@ -443,7 +498,7 @@ class KernelEmitter(Emitter):
                 self.entry.append(f"  {val} = load {s}, ptr {bases[var_index[n.value]]}")
                 values[id(n)] = self.splat_value(self.entry, val, s)
 
-        consts = [n for n in p.schedule() if n.op == ir.CONST and n.dtype != BOOL]
+        consts = [n for n in p.schedule() if n.op == ir.CONST and n.dtype == self.dtype]
         if len(consts) > CONSTANT_TABLE_MIN:
             self.use_constant_table(consts, f"@{self.symbol}.consts")
 
@@ -590,7 +645,7 @@ class KernelEmitter(Emitter):
 
 
 def lower(program: Program, layout: str, target: Target, fastmath: bool, symbol: str,
-          mathlib: str = "exprc", loss: str | None = None) -> str:
+          mathlib: str = "exprc", loss: str | None = None, branches: bool = True) -> str:
     """LLVM IR text of the kernel for program specialized to layout. mathlib: "exprc" inlines
     exprc's own elementary functions where it has them (vecmath.py), "libm" calls the library."""
     prog = program.expanded("llvm")
@@ -599,4 +654,7 @@ def lower(program: Program, layout: str, target: Target, fastmath: bool, symbol:
         prog = prog.with_outputs(vecmath.expand(prog.outputs, prog.dtype))
     if len(layout) != len(prog.variables) + (len(prog.outputs) if not loss else 0):
         raise ValueError("layout must give one code per input and per output")
-    return KernelEmitter(prog, layout, target, fastmath, symbol, loss).emit()
+    emitter = KernelEmitter(prog, layout, target, fastmath, symbol, loss)
+    if not branches:
+        emitter.branch_min_cost = None
+    return emitter.emit()

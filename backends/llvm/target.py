@@ -25,7 +25,8 @@ def _codegen_version() -> str:
     import importlib
     h = hashlib.sha256()
     for name in ("exprc.backends.llvm.lower", "exprc.ops", "exprc.program", "exprc.numbers",
-                 "exprc.vecmath"):
+                 "exprc.vecmath", "exprc.branches", "exprc.special", "exprc.special.bessel",
+                 "exprc.special.debye"):
         mod = importlib.import_module(name)
         try:
             h.update(Path(mod.__file__).read_bytes())

@@ -90,7 +90,6 @@ def verifier_ir(candidate: ir.Node, reference: ir.Node, normal_only: bool, symbo
     r = e64.compute([ref], lambda n: "%x64")[id(ref)]
     L += [f"  %y64 = fpext {v32} {y} to {v64}"]
     e64.values = {}
-    e64.lazy = {}
     errv = e64.compute([err], lambda n: "%y64" if n.value == "y" else r)[id(err)]
     latch = e64.block
     L += [f"  %rabs = call {v64} {fabs64}({v64} {r})",

@@ -11,11 +11,18 @@ from .. import ir
 def _template(name: str, dtype: str) -> ir.Node:
     """The expansion over variables a (order) and b (argument), built once per dtype."""
     from . import bessel
+    if dtype == "float32":
+        return expansion(name, ir.var("a", dtype), ir.var("b", dtype), dtype)
     return getattr(bessel, name)(ir.var("a", dtype), ir.var("b", dtype))
 
 
 def expansion(name: str, v: ir.Node, x: ir.Node, dtype: str) -> ir.Node:
-    """name(v, x) as IR over exprc's own ops."""
+    """name(v, x) as IR over exprc's own ops. float32 is computed in float64 and rounded once:
+    the region formulas lose up to 1e-4 relative in float32 arithmetic (and CF2 overflows), so
+    float64 inside is what makes the float32 result accurate to its last bits."""
+    if dtype == "float32":
+        inner = expansion(name, ir.apply("to_float64", v), ir.apply("to_float64", x), "float64")
+        return ir.apply("to_float32", inner)
     return ir.substitute([_template(name, dtype)], {"a": v, "b": x})[0]
 
 
