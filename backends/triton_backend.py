@@ -26,7 +26,7 @@ import types
 
 import numpy as np
 
-from exprc import ir, ops
+from exprc import branches, ir, ops
 from exprc.dtypes import BOOL, np_dtype
 from exprc.errors import CompileError, ExprcError
 from exprc.numbers import round_value
@@ -117,23 +117,82 @@ def prepare(program: Program, mathlib: str = "exprc") -> Program:
 
 def emit_lines(outputs, leaf, dtype: str, block: str, indent: str = "    ", prefix: str = "t"):
     """Triton statements computing outputs (a prepared DAG); leaf(node) gives the expression of
-    a variable or parameter. Returns (lines, names of the outputs)."""
+    a variable or parameter. A where's costly branch (exprc/branches.py) runs under an `if`
+    that the whole block skips when none of its lanes takes it; the results are the same.
+    Returns (lines, names of the outputs)."""
+    outputs = list(outputs)
+    regions = branches.regions(outputs)
     lines, names = [], {}
-    for k, n in enumerate(ir.topo(list(outputs))):
-        if n.op in (ir.VAR, ir.PARAM):
-            expr = leaf(n)
-        elif n.op == ir.CONST:
-            expr = _literal(n, block)
-        elif not n.args:
-            raise CompileError(f"unfolded named constant {n.op}")
-        else:
-            op = ops.REGISTRY[n.op]
-            nd = ir.float_dtype(n, dtype)          # float64 work inside a float32 program
-            template = _FLOAT64_SPELLING.get(op.triton, op.triton) if nd == "float64" else op.triton
-            expr = template.format(*[names[id(a)] for a in n.args], t=_SUFFIX[nd])
-        lines.append(f"{indent}{prefix}{k} = {expr}")
-        names[id(n)] = f"{prefix}{k}"
+    count = [0]
+
+    def name_of() -> str:
+        count[0] += 1
+        return f"{prefix}{count[0]}"
+
+    def emit(items, ind: str) -> None:
+        for n in items:
+            if isinstance(n, tuple):
+                branch(n, ind)
+                continue
+            if n.op in (ir.VAR, ir.PARAM):
+                expr = leaf(n)
+            elif n.op == ir.CONST:
+                expr = _literal(n, block)
+            elif not n.args:
+                raise CompileError(f"unfolded named constant {n.op}")
+            else:
+                op = ops.REGISTRY[n.op]
+                nd = ir.float_dtype(n, dtype)          # float64 work inside a float32 program
+                template = _FLOAT64_SPELLING.get(op.triton, op.triton) if nd == "float64" else op.triton
+                expr = template.format(*[names[id(a)] for a in n.args], t=_SUFFIX[nd])
+            names[id(n)] = name_of()
+            lines.append(f"{ind}{names[id(n)]} = {expr}")
+
+    def branch(key, ind: str) -> None:
+        members = regions.members.get(key)
+        if not members:
+            return
+        cond = names[id(regions.conds[key])]
+        results = [a for a in regions.results.get(key, ())]
+        test = f"exprc_any({cond})" if key[1] == 1 else f"not exprc_all({cond})"
+        outs = [name_of() for _ in results]
+        for o, a in zip(outs, results):          # what the block reads when it skips: no lane
+            lines.append(f"{ind}{o} = tl.full([{block}], 0, {_TL_DTYPE[a.dtype]})")
+        lines.append(f"{ind}if {test}:")
+        emit(members, ind + "    ")
+        for o, a in zip(outs, results):
+            lines.append(f"{ind}    {o} = {names[id(a)]}")
+        lines.append(f"{ind}    pass")
+        for o, a in zip(outs, results):
+            names[id(a)] = o
+    emit(regions.members[None], indent)
     return lines, [names[id(o)] for o in outputs]
+
+
+# Whether any / every lane of a block holds: the test of a skippable branch. tl.reduce (a
+# builtin) with our own combine functions rather than tl.max, which Triton's interpreter cannot
+# run when triton was imported before TRITON_INTERPRET was set.
+BLOCK_TESTS = """
+@triton.jit
+def _exprc_or(a, b):
+    return a | b
+
+
+@triton.jit
+def _exprc_and(a, b):
+    return a & b
+
+
+@triton.jit
+def exprc_any(c):
+    return tl.reduce(c.to(tl.int32), 0, _exprc_or) != 0
+
+
+@triton.jit
+def exprc_all(c):
+    return tl.reduce(c.to(tl.int32), 0, _exprc_and) != 0
+
+"""
 
 
 def _module_header(title: str, fastmath: bool, dtype: str) -> str:
@@ -146,7 +205,7 @@ def _module_header(title: str, fastmath: bool, dtype: str) -> str:
              "else:", "    from triton.language.extra import libdevice", ""]
     helpers = [HELPERS.format(t=_SUFFIX[d], itype="tl.int32" if d == "float32" else "tl.int64")
                for d in (["float32", "float64"] if dtype == "float32" else ["float64"])]
-    return "\n".join(lines) + "".join(helpers)      # float32 programs may hold float64 work
+    return "\n".join(lines) + BLOCK_TESTS + "".join(helpers)      # float32 programs may hold float64 work
 
 
 def triton_source(program: Program, fastmath: bool = False, mathlib: str = "exprc",

@@ -32,6 +32,10 @@ _MP_SPECIAL = {
     "cbrt": lambda mp, x: mp.sign(x) * mp.cbrt(abs(x)),   # the real cube root
     "log_iv": lambda mp, v, x: _mp_bessel(mp, "log_iv", v, x),
     "log_kv": lambda mp, v, x: _mp_bessel(mp, "log_kv", v, x),
+    "log_ive": lambda mp, v, x: _mp_bessel(mp, "log_ive", v, x),
+    "log_kve": lambda mp, v, x: _mp_bessel(mp, "log_kve", v, x),
+    "iv": lambda mp, v, x: mp.exp(_mp_bessel(mp, "log_iv", v, x)),
+    "kv": lambda mp, v, x: mp.exp(_mp_bessel(mp, "log_kv", v, x)),
 }
 
 

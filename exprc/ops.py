@@ -153,18 +153,19 @@ def _unary_libm(name, cost, deriv, sympy=None, mp=None, aliases=(), sympy_names=
               triton=f"libdevice.{name}({{0}})", aliases=aliases, doc=doc)
 
 
-def _special(name: str, sympy_name: str, dx: str, doc: str) -> Op:
+def _special(name: str, sympy, dx: str, doc: str, expand=None) -> Op:
     """A special function of (v, x) defined by an IR expansion (exprc/special/): every backend
-    lowers the expansion; numpy evaluates it as the oracle; constants fold with mpmath."""
-    def expand(v, x, dtype):
+    lowers the expansion; numpy evaluates it as the oracle; constants fold with mpmath.
+    expand: a definition over other ops (text) instead of its own expansion."""
+    def own_expansion(v, x, dtype):
         from .special import expansion
         return expansion(name, v, x, dtype)
 
     def numpy(v, x):
         from .special import evaluate
         return evaluate(name, v, x)
-    return Op(name, 2, ARITH, numpy, 400, mp=name, sympy=lambda sp, v, x: sp.log(getattr(sp, sympy_name)(v, x)),
-              sympy_names=(), deriv=("!" + name + " has no derivative in the order v", dx), expand=expand,
+    return Op(name, 2, ARITH, numpy, 400, mp=name, sympy=sympy, sympy_names=(),
+              deriv=("!" + name + " has no derivative in the order v", dx), expand=expand or own_expansion,
               population=False, doc=doc + "; NaN unless v >= 0 and x >= 0")
 
 
@@ -322,10 +323,20 @@ _register(
     Op("atan2", 2, ARITH, np.arctan2, 25, mp="atan2", sympy=_sp("atan2"),
        deriv=("g * b / (a * a + b * b)", "-g * a / (a * a + b * b)"), llvm=("libm", "atan2"),
        c="atan2{f}({0}, {1})", triton="libdevice.atan2({0}, {1})", aliases=("arctan2",), doc="atan2(y, x)"),
-    _special("log_iv", "besseli", "g * (exp(log_iv(a + 1, b) - y) + a / b)",
+    _special("log_iv", lambda sp, v, x: sp.log(sp.besseli(v, x)), "g * (exp(log_iv(a + 1, b) - y) + a / b)",
              "log of the modified Bessel function I_v(x), computed in log space (never overflows)"),
-    _special("log_kv", "besselk", "g * (a / b - exp(log_kv(a + 1, b) - y))",
+    _special("log_kv", lambda sp, v, x: sp.log(sp.besselk(v, x)), "g * (a / b - exp(log_kv(a + 1, b) - y))",
              "log of the modified Bessel function K_v(x), computed in log space (never overflows)"),
+    _special("log_ive", lambda sp, v, x: sp.log(sp.besseli(v, x)) - x,
+             "g * (exp(log_ive(a + 1, b) - y) + a / b - 1)",
+             "log(I_v(x) exp(-x)) (SciPy's ive in log space), x taken out inside each region"),
+    _special("log_kve", lambda sp, v, x: sp.log(sp.besselk(v, x)) + x,
+             "g * (a / b - exp(log_kve(a + 1, b) - y) + 1)",
+             "log(K_v(x) exp(x)) (SciPy's kve in log space), x taken out inside each region"),
+    _special("iv", lambda sp, v, x: sp.besseli(v, x), "g * (exp(log_iv(a + 1, b)) + a / b * y)",
+             "the modified Bessel function I_v(x), as exp(log_iv(v, x))", expand="exp(log_iv(a, b))"),
+    _special("kv", lambda sp, v, x: sp.besselk(v, x), "g * (a / b * y - exp(log_kv(a + 1, b)))",
+             "the modified Bessel function K_v(x), as exp(log_kv(v, x))", expand="exp(log_kv(a, b))"),
     # ---- precision changes: the work between them is done in the wider type ----
     Op("to_float64", 1, CONVERT, lambda a: np.asarray(a, np.float64), 1, exact=lambda a: a,
        sympy=lambda sp, a: a, llvm=("convert",), c="((double)({0}))", triton="{0}.to(tl.float64)",

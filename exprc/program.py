@@ -93,5 +93,5 @@ def expand_for(roots, lowering: str) -> list[ir.Node]:
         if callable(op.expand):
             return op.expand(*n.args, dtype)
         binding = dict(zip("abc", n.args))
-        return instantiate(parse(op.expand), binding, dtype)
+        return expand_for([instantiate(parse(op.expand), binding, dtype)], lowering)[0]  # may use expanded ops
     return ir.transform(list(roots), step)

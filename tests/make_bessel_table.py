@@ -1,4 +1,5 @@
-"""Regenerate tests/data/bessel_reference.json: log I and log K from mpmath (exprc.special.reference)
+"""Regenerate tests/data/bessel_reference.json: log I and log K, unscaled and scaled (ive, kve), from
+mpmath (exprc.special.reference)
 on points across every region boundary of exprc/special/bessel.py. Run: python tests/make_bessel_table.py"""
 import json
 import os
@@ -7,6 +8,7 @@ import numpy as np
 
 from exprc.special.reference import mp_log_bessel
 
+NAMES = ("log_iv", "log_kv", "log_ive", "log_kve")
 ORDERS = [0, 1e-3, 0.3, 0.5, 1, 2.5, 7.49, 7.51, 19.9, 20, 20.1, 39.9, 40, 99, 100, 300, 1000, 1e4, 1e5]
 ARGS = [1e-6, 1e-3, 0.5, 1.999, 2.0, 2.001, 10, 29.9, 30, 100, 1e4, 1e6]
 
@@ -20,9 +22,9 @@ def points():
 
 
 if __name__ == "__main__":
-    rows = [[v, x, float(mp_log_bessel("log_iv", v, x)), float(mp_log_bessel("log_kv", v, x))] for v, x in points()]
+    rows = [[v, x] + [float(mp_log_bessel(name, v, x)) for name in NAMES] for v, x in points()]
     path = os.path.join(os.path.dirname(__file__), "data", "bessel_reference.json")
     with open(path, "w") as f:
         json.dump({"source": "mpmath via exprc.special.reference (precision grown until two agree)",
-                   "columns": ["v", "x", "log_iv", "log_kv"], "rows": rows}, f, indent=0)
+                   "columns": ["v", "x", *NAMES], "rows": rows}, f, indent=0)
     print(len(rows), "rows")

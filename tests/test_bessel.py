@@ -15,14 +15,15 @@ from exprc.errors import ExprcError
 TABLE = json.load(open(os.path.join(os.path.dirname(__file__), "data", "bessel_reference.json")))
 ROWS = np.array(TABLE["rows"])
 V, X = ROWS[:, 0], ROWS[:, 1]
-COLUMN = {"log_iv": 2, "log_kv": 3}
+COLUMN = {name: k for k, name in enumerate(TABLE["columns"])}
+NAMES = ["log_iv", "log_kv", "log_ive", "log_kve"]
 
 
 def _error(got, want):
     return np.abs(got - want) / np.maximum(np.abs(want), 1)
 
 
-@pytest.mark.parametrize("name", ["log_iv", "log_kv"])
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("backend", ["numpy", "llvm"])
 def test_float64_error_within_1e13_everywhere(name, backend):
     k = exprc.compile(f"{name}(v, x)", variables=["v", "x"], backend=backend)
@@ -36,7 +37,7 @@ def test_float64_error_within_1e13_everywhere(name, backend):
 
 
 @pytest.mark.parametrize("backend", ["llvm", "numpy"])
-@pytest.mark.parametrize("name", ["log_iv", "log_kv"])
+@pytest.mark.parametrize("name", NAMES)
 def test_float32_error_within_2e6(name, backend):
     k = exprc.compile(f"{name}(v, x)", variables=["v", "x"], dtype="float32", backend=backend)
     v32, x32 = V.astype(np.float32), X.astype(np.float32)
@@ -50,7 +51,8 @@ def test_float32_error_within_2e6(name, backend):
     assert err.max() <= 2e-6
 
 
-@pytest.mark.parametrize("name,at_zero,at_inf", [("log_iv", -np.inf, np.inf), ("log_kv", np.inf, -np.inf)])
+@pytest.mark.parametrize("name,at_zero,at_inf", [("log_iv", -np.inf, np.inf), ("log_kv", np.inf, -np.inf),
+                                                  ("log_ive", -np.inf, -np.inf), ("log_kve", np.inf, -np.inf)])
 def test_edges_are_the_limits_and_nan_outside_the_domain(name, at_zero, at_inf):
     k = exprc.compile(f"{name}(v, x)", variables=["v", "x"])
     v = np.array([2.0, 2.0, -1.0, 1.0, np.nan, 1.0, np.inf])
@@ -58,16 +60,36 @@ def test_edges_are_the_limits_and_nan_outside_the_domain(name, at_zero, at_inf):
     got = k(v, x)
     assert got[0] == at_zero and got[1] == at_inf
     assert np.all(np.isnan(got[2:]))
-    assert k(np.array([0.0]), np.array([0.0]))[0] == (0.0 if name == "log_iv" else np.inf)
+    assert k(np.array([0.0]), np.array([0.0]))[0] == (0.0 if name.startswith("log_iv") else np.inf)
 
 
-def test_derivative_in_x_is_the_ratio_formula():
-    for name, mpf in (("log_iv", mpmath.besseli), ("log_kv", mpmath.besselk)):
-        g = exprc.grad(exprc.parse(f"{name}(3.25, x)"), ["x"])[0]
-        k = exprc.compile(g, variables=["x"])
-        xs = np.array([0.5, 4.0, 50.0])
-        want = [float(mpmath.diff(lambda t: mpmath.log(mpf(3.25, t)), float(x))) for x in xs]
-        np.testing.assert_allclose(k(xs), want, rtol=1e-12)
+DEFINITIONS = {   # each op as an mpmath function of (v, x)
+    "log_iv": lambda v, x: mpmath.log(mpmath.besseli(v, x)),
+    "log_kv": lambda v, x: mpmath.log(mpmath.besselk(v, x)),
+    "log_ive": lambda v, x: mpmath.log(mpmath.besseli(v, x)) - x,
+    "log_kve": lambda v, x: mpmath.log(mpmath.besselk(v, x)) + x,
+    "iv": mpmath.besseli,
+    "kv": mpmath.besselk,
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEFINITIONS))
+def test_derivative_in_x_is_the_ratio_formula(name):
+    g = exprc.grad(exprc.parse(f"{name}(3.25, x)"), ["x"])[0]
+    k = exprc.compile(g, variables=["x"])
+    xs = np.array([0.5, 4.0, 50.0])
+    want = [float(mpmath.diff(lambda t: DEFINITIONS[name](3.25, t), float(x))) for x in xs]
+    np.testing.assert_allclose(k(xs), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["iv", "kv"])
+def test_unlogged_functions_match_mpmath_and_scipy_where_finite(name):
+    from scipy import special
+    v, x = np.array([0.0, 0.3, 2.5, 19.5, 25.0, 300.0]), np.array([1e-6, 1.0, 2.5, 40.0, 0.5, 280.0])
+    got = exprc.compile(f"{name}(v, x)", variables=["v", "x"])(v, x)
+    want = np.array([float(DEFINITIONS[name](a, b)) for a, b in zip(v, x)])
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    np.testing.assert_allclose(got, getattr(special, name)(v, x), rtol=1e-12)
 
 
 def test_derivative_in_the_order_is_refused():

@@ -162,3 +162,13 @@ def test_log_bessel_kernels_agree_with_llvm(name, dtype):
     got = exprc.compile(f"{name}(v, x)", dtype=dtype, variables=["v", "x"], backend="triton")(v, x)
     tol = 1e-14 if dtype == "float64" else 1.2e-7        # the ops' error measure, |d| / max(|f|, 1)
     assert np.all(np.abs(got - want) <= tol * np.maximum(np.abs(want), 1))
+
+
+def test_costly_where_branch_runs_only_for_blocks_that_take_it():
+    text = "where(x > 0, exp(sin(x) * cos(y)) + log1p(x * x), -x)"
+    k = exprc.compile(text, variables=["x", "y"], backend="triton")
+    assert "if exprc_any(" in k.source()
+    x = np.concatenate([np.full(2048, -1.0), np.linspace(-3, 3, 999)])   # a block no lane takes, then mixed
+    y = np.cos(x)
+    want = exprc.compile(text, variables=["x", "y"])(x, y)
+    np.testing.assert_allclose(k(x, y), want, rtol=2e-15, atol=0)   # float64 libm: numpy vs libmvec

@@ -74,15 +74,16 @@ def _eta_taylor():
         return Fraction(hi), Fraction(lo), tuple(mp.mpf(c) for c in coeffs)
 
 
-def _debye_exponent(v, x, s):
-    """v * eta(x/v) = s + v log(x/(v+s)); near its zero a series in d = x - Z0 v."""
+def _debye_exponent(v, x, s, scaled=False):
+    """v * eta(x/v) = s + v log(x/(v+s)); near its zero a series in d = x - Z0 v. scaled:
+    minus x, with s - x written v^2 / (s + x) so that nothing cancels."""
     hi, lo, coeffs = _eta_taylor()
-    direct = s + v * _f("log", x / (v + s))
+    direct = (v * v / (s + x) if scaled else s) + v * _f("log", x / (v + s))
     d = _f("fma", ir.const(-hi, v.dtype), v, x) - ir.const(lo, v.dtype) * v
     w = d / v
     series = d * _horner(w, list(coeffs))
     near = _f("lt", _f("abs", w), ir.const(Fraction(1, 16), v.dtype))
-    return _w(near, series, direct)
+    return _w(near, series - x if scaled else series, direct)
 
 
 def _debye_sum(v, t, terms: int, sign: int):
@@ -106,18 +107,18 @@ def _debye_sum_by_order(v, t, sign):
     return out
 
 
-def _debye_log_iv(v, x):
+def _debye_log_iv(v, x, scaled=False):
     s = _f("hypot", v, x)
     t = v / s
     half_log = ir.const(Fraction(1, 2), v.dtype) * _f("log", _pi(v.dtype) * 2 * s)
-    return _debye_exponent(v, x, s) - half_log + _debye_sum_by_order(v, t, +1)
+    return _debye_exponent(v, x, s, scaled) - half_log + _debye_sum_by_order(v, t, +1)
 
 
-def _debye_log_kv(v, x):
+def _debye_log_kv(v, x, scaled=False):
     s = _f("hypot", v, x)
     t = v / s
     half_log = ir.const(Fraction(1, 2), v.dtype) * _f("log", _pi(v.dtype) / (s * 2))
-    return half_log - _debye_exponent(v, x, s) + _debye_sum_by_order(v, t, -1)
+    return half_log - _debye_exponent(v, x, s, scaled) + _debye_sum_by_order(v, t, -1)
 
 
 def _lgamma1p(v):
@@ -149,10 +150,10 @@ def _series_log_iv(v, x):
     return lead - _lgamma1p(v) + _f("log1p", tail)
 
 
-def _recurred_log_iv(v, x):
+def _recurred_log_iv(v, x, scaled=False):
     """log I_v from Debye at v+SHIFT: r_n = I_{n+1}/I_n, r_{n-1} = 1 / (2n/x + r_n)."""
     top = v + SHIFT
-    l0, l1 = _debye_log_iv(top, x), _debye_log_iv(top + 1, x)
+    l0, l1 = _debye_log_iv(top, x, scaled), _debye_log_iv(top + 1, x, scaled)
     r = _f("exp", l1 - l0)
     prod = ir.const(1, v.dtype)
     for j in range(SHIFT, 0, -1):
@@ -209,7 +210,7 @@ def _temme(mu, x):
     return _f("log", total), total1 * 2 / (x * total)
 
 
-def _steed(mu, x):
+def _steed(mu, x, scaled=False):
     """(log K_mu, K_{mu+1}/K_mu) for |mu| <= 1/2, x > 2 by Steed's method on CF2."""
     one = ir.const(1, mu.dtype)
     b = (one + x) * 2
@@ -234,7 +235,8 @@ def _steed(mu, x):
         delh = (b * d - one) * delh
         h = h + delh
         s = s + q * delh
-    log_k = ir.const(Fraction(1, 2), mu.dtype) * _f("log", _pi(mu.dtype) / (x * 2)) - x - _f("log", s)
+    half_log = ir.const(Fraction(1, 2), mu.dtype) * _f("log", _pi(mu.dtype) / (x * 2))
+    log_k = (half_log if scaled else half_log - x) - _f("log", s)
     ratio = (mu + x + ir.const(Fraction(1, 2), mu.dtype) - a1 * h) / x
     return log_k, ratio
 
@@ -249,20 +251,24 @@ def _hankel_sum(nu, x):
     return acc
 
 
-def _hankel(mu, x):
+def _hankel(mu, x, scaled=False):
     """(log K_mu, K_{mu+1}/K_mu) for x >= HANKEL_MIN_X by the large-argument expansion."""
     s0, s1 = _hankel_sum(mu, x), _hankel_sum(mu + 1, x)
-    log_k = ir.const(Fraction(1, 2), mu.dtype) * _f("log", _pi(mu.dtype) / (x * 2)) - x + _f("log", s0)
+    half_log = ir.const(Fraction(1, 2), mu.dtype) * _f("log", _pi(mu.dtype) / (x * 2))
+    log_k = (half_log if scaled else half_log - x) + _f("log", s0)
     return log_k, s1 / s0
 
 
-def _recurred_log_kv(v, x):
+def _recurred_log_kv(v, x, scaled=False):
     n = _f("round", v)
     mu = v - n
-    lt, rt = _temme(mu, _f("min", x, ir.const(SERIES_MAX_X, v.dtype)))
+    small_x = _f("min", x, ir.const(SERIES_MAX_X, v.dtype))
+    lt, rt = _temme(mu, small_x)
+    if scaled:
+        lt = lt + small_x
     mid = _f("min", _f("max", x, ir.const(SERIES_MAX_X, v.dtype)), ir.const(HANKEL_MIN_X, v.dtype))
-    ls, rs = _steed(mu, mid)
-    lh, rh = _hankel(mu, _f("max", x, ir.const(HANKEL_MIN_X, v.dtype)))
+    ls, rs = _steed(mu, mid, scaled)
+    lh, rh = _hankel(mu, _f("max", x, ir.const(HANKEL_MIN_X, v.dtype)), scaled)
     small = _f("le", x, ir.const(SERIES_MAX_X, v.dtype))
     large = _f("ge", x, ir.const(HANKEL_MIN_X, v.dtype))
     log_k = _w(small, lt, _w(large, lh, ls))
@@ -284,24 +290,38 @@ def _domain(v, x, value, at_zero, at_inf):
     return _w(_f("ge", v, zero), _w(_f("ge", x, zero), _w(_f("lt", v, ir.const(float("inf"), v.dtype)), inner, nan), nan), nan)
 
 
-def log_iv(v: ir.Node, x: ir.Node) -> ir.Node:
-    """log I_v(x) as IR in v's dtype (NaN outside v >= 0, x >= 0)."""
+def log_iv(v: ir.Node, x: ir.Node, scaled: bool = False) -> ir.Node:
+    """log I_v(x) as IR in v's dtype (NaN outside v >= 0, x >= 0); scaled: log(I_v(x) e^-x),
+    with the x taken out inside each region rather than subtracted from a large result."""
     zero = ir.const(0, v.dtype)
     big = _f("ge", v, ir.const(DEBYE_MIN_ORDER, v.dtype))
     vs = _f("min", v, ir.const(DEBYE_MIN_ORDER, v.dtype))        # keeps unused branches in range
     xs = _f("max", x, ir.const(Fraction(1, 2**1000), v.dtype))
     small_x = _f("le", x, ir.const(SERIES_MAX_X, v.dtype))
-    low = _w(small_x, _series_log_iv(vs, _f("min", xs, ir.const(SERIES_MAX_X, v.dtype))),
-             _recurred_log_iv(vs, _f("max", xs, ir.const(SERIES_MAX_X, v.dtype))))
-    value = _w(big, _debye_log_iv(_f("max", v, ir.const(DEBYE_MIN_ORDER, v.dtype)), xs), low)
+    x_series = _f("min", xs, ir.const(SERIES_MAX_X, v.dtype))
+    series = _series_log_iv(vs, x_series)
+    low = _w(small_x, series - x_series if scaled else series,
+             _recurred_log_iv(vs, _f("max", xs, ir.const(SERIES_MAX_X, v.dtype)), scaled))
+    value = _w(big, _debye_log_iv(_f("max", v, ir.const(DEBYE_MIN_ORDER, v.dtype)), xs, scaled), low)
     at_zero = _w(_f("eq", v, zero), zero, ir.const(float("-inf"), v.dtype))
-    return _domain(v, x, value, at_zero, ir.const(float("inf"), v.dtype))
+    return _domain(v, x, value, at_zero, ir.const(float("-inf" if scaled else "inf"), v.dtype))
 
 
-def log_kv(v: ir.Node, x: ir.Node) -> ir.Node:
-    """log K_v(x) as IR in v's dtype (NaN outside v >= 0, x >= 0)."""
+def log_kv(v: ir.Node, x: ir.Node, scaled: bool = False) -> ir.Node:
+    """log K_v(x) as IR in v's dtype (NaN outside v >= 0, x >= 0); scaled: log(K_v(x) e^x)."""
     big = _f("ge", v, ir.const(DEBYE_MIN_ORDER, v.dtype))
     xs = _f("max", x, ir.const(Fraction(1, 2**1000), v.dtype))
     vs = _f("min", v, ir.const(DEBYE_MIN_ORDER, v.dtype))
-    value = _w(big, _debye_log_kv(_f("max", v, ir.const(DEBYE_MIN_ORDER, v.dtype)), xs), _recurred_log_kv(vs, xs))
+    value = _w(big, _debye_log_kv(_f("max", v, ir.const(DEBYE_MIN_ORDER, v.dtype)), xs, scaled),
+               _recurred_log_kv(vs, xs, scaled))
     return _domain(v, x, value, ir.const(float("inf"), v.dtype), ir.const(float("-inf"), v.dtype))
+
+
+def log_ive(v: ir.Node, x: ir.Node) -> ir.Node:
+    """log(I_v(x) e^-x), SciPy's ive in log space."""
+    return log_iv(v, x, scaled=True)
+
+
+def log_kve(v: ir.Node, x: ir.Node) -> ir.Node:
+    """log(K_v(x) e^x), SciPy's kve in log space."""
+    return log_kv(v, x, scaled=True)

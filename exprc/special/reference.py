@@ -32,8 +32,16 @@ def _direct(mp, name, v, x):
 
 
 def mp_log_bessel(name: str, v, x, digits: int = 50):
-    """log I_v(x) or log K_v(x) (name 'log_iv' / 'log_kv') as an mpf, to about `digits` digits."""
+    """log I_v(x) or log K_v(x) (name 'log_iv' / 'log_kv') as an mpf, to about `digits` digits;
+    'log_ive' / 'log_kve' are log(I_v(x) e^-x) and log(K_v(x) e^x)."""
     import mpmath as mp
+    if name in ("log_ive", "log_kve"):
+        base = mp_log_bessel(name[:-1], v, x, digits)
+        x = mp.mpf(x)
+        if mp.isinf(x) and not mp.isnan(base):
+            return mp.ninf
+        with mp.workdps(digits + 20):
+            return base - x if name == "log_ive" else base + x
     v, x = mp.mpf(v), mp.mpf(x)
     if v < 0 or x < 0 or mp.isnan(v) or mp.isnan(x) or mp.isinf(v):
         return mp.nan
