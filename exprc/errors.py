@@ -44,6 +44,10 @@ class TypeMismatch(ExprcError, TypeError):
     """Operands whose dtypes cannot be combined (for example float32 with float64)."""
 
 
+class InputError(ExprcError, ValueError):
+    """Data or settings that cannot be used (a ValueError, as scikit-learn's conventions ask)."""
+
+
 class CompileError(ExprcError):
     """A program the chosen backend cannot compile."""
 

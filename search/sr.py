@@ -35,7 +35,7 @@ from typing import Sequence
 import numpy as np
 
 from exprc import cache, ir
-from exprc.errors import ExprcError
+from exprc.errors import BindError, ExprcError, InputError
 from exprc.kernel import real_array
 from exprc.population import Population
 
@@ -386,10 +386,10 @@ class SymbolicRegressor(*_BASES):
     the lowest, "accuracy" the lowest loss.
     Long runs: progress (a rich progress bar), checkpoint (a file written after every
     generation) and resume (continue from it: at most the generation in flight is lost).
-    Parallelism: by default the islands take turns in this process (kernels use every core,
-    the search's Python work one); n_jobs=k (or -1: one per core) spreads them over k worker
-    processes of this machine, and ray_address runs them as Ray actors ("auto", an address,
-    or "local" to start Ray here). All three give the same result for the same seed.
+    Parallelism: by default (n_jobs=None, or -1) the islands are spread over one worker process
+    per core of this machine (at most one per island); n_jobs=k uses k, and n_jobs=1 keeps them
+    in this process, taking turns. ray_address runs them as Ray actors instead ("auto", an
+    address, or "local" to start Ray here). All of these give the same result for the same seed.
     """
 
     def __init__(self, operators=None, max_size: int = 35, population_size: int = 200, n_islands: int = 4,
@@ -431,7 +431,7 @@ class SymbolicRegressor(*_BASES):
         def positive_int(name, low=1):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < low:
-                raise ExprcError(f"{name} must be an integer >= {low}, got {v!r}")
+                raise InputError(f"{name} must be an integer >= {low}, got {v!r}")
             return int(v)
 
         for name in ("population_size", "n_islands", "migration_interval", "tournament_size"):
@@ -442,25 +442,25 @@ class SymbolicRegressor(*_BASES):
         positive_int("migrants", 0)
         positive_int("max_init_size", 1)
         if self.n_jobs is not None and (not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs == 0):
-            raise ExprcError(f"n_jobs must be a non-zero integer or None, got {self.n_jobs!r}")
+            raise InputError(f"n_jobs must be a non-zero integer or None, got {self.n_jobs!r}")
         if self.max_evaluations is not None:
             positive_int("max_evaluations")
         for name in ("time_limit", "target_loss"):
             v = getattr(self, name)
             if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0):
-                raise ExprcError(f"{name} must be a non-negative number or None, got {v!r}")
+                raise InputError(f"{name} must be a non-negative number or None, got {v!r}")
         for name in ("crossover_rate", "mutation_rate"):
             v = getattr(self, name)
             if not 0 <= v <= 1:
-                raise ExprcError(f"{name} must be between 0 and 1, got {v!r}")
+                raise InputError(f"{name} must be between 0 and 1, got {v!r}")
         if self.parsimony < 0:
-            raise ExprcError(f"parsimony must be >= 0, got {self.parsimony!r}")
+            raise InputError(f"parsimony must be >= 0, got {self.parsimony!r}")
         if self.model_selection not in ("best", "accuracy"):
-            raise ExprcError(f"model_selection must be 'best' or 'accuracy', got {self.model_selection!r}")
+            raise InputError(f"model_selection must be 'best' or 'accuracy', got {self.model_selection!r}")
         if self.resume and not self.checkpoint:
-            raise ExprcError("resume=True needs checkpoint=PATH")
+            raise InputError("resume=True needs checkpoint=PATH")
         if self.time_limit is None and self.max_evaluations is None and self.target_loss is None:
-            raise ExprcError("give a budget: time_limit, max_evaluations or target_loss")
+            raise InputError("give a budget: time_limit, max_evaluations or target_loss")
         operators = parse_operators(self.operators)
         return IslandConfig(variables=(), operators=operators, population_size=int(self.population_size),
                             max_size=int(self.max_size), max_init=int(self.max_init_size),
@@ -479,9 +479,9 @@ class SymbolicRegressor(*_BASES):
         else:
             given = [str(v) for v in variable_names]
             if len(given) != d:
-                raise ExprcError(f"variable_names has {len(given)} names for {d} columns of X")
+                raise InputError(f"variable_names has {len(given)} names for {d} columns of X")
             if len(set(given)) != len(given):
-                raise ExprcError("variable_names must be unique")
+                raise InputError("variable_names must be unique")
         from exprc.parser import parse
         internal = []
         for j, name in enumerate(given):
@@ -494,34 +494,58 @@ class SymbolicRegressor(*_BASES):
             internal = [f"x{j}" for j in range(d)]
         return given, internal
 
-    @staticmethod
-    def _as_arrays(X, y=None):
+    def _as_arrays(self, X, y=None, fitting: bool = False):
+        """X (and y) as float64 arrays, refused with a clear error when they cannot be used:
+        sparse, complex, non-numeric, NaN or infinite, empty, 1-d X, lengths that differ, or
+        (predicting) a number of features other than fit's. With scikit-learn installed its
+        own validation does this (so n_features_in_ and feature_names_in_ follow its rules)."""
+        if HAVE_SKLEARN:
+            return self._sklearn_arrays(X, y, fitting)
         try:
             Xa = real_array(X, np.dtype(np.float64), "X")
         except (TypeError, ValueError) as exc:
-            raise ExprcError(f"X must be numeric: {exc}") from None
-        if Xa.ndim == 1:
-            Xa = Xa[:, None]
+            raise InputError(f"X must be numeric: {exc}") from None
         if Xa.ndim != 2:
-            raise ExprcError(f"X must be 2-D (n_samples, n_features), got shape {Xa.shape}")
-        if Xa.shape[1] == 0:
-            raise ExprcError("X has no columns: need at least one feature")
+            raise InputError(f"X must be 2-D (n_samples, n_features), got shape {Xa.shape}; "
+                             "reshape a single feature with X.reshape(-1, 1)")
+        if Xa.shape[1] == 0 or Xa.shape[0] == 0:
+            raise InputError(f"X has shape {Xa.shape}: need at least one sample and one feature")
+        if not np.all(np.isfinite(Xa)):
+            raise InputError("X must be finite (no NaN or infinity)")
+        if fitting:
+            self.n_features_in_ = Xa.shape[1]
+        elif Xa.shape[1] != self.n_features_in_:
+            raise InputError(f"X has {Xa.shape[1]} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input")
         if y is None:
+            if fitting:
+                raise InputError("fit needs y, the target values")
             return Xa, None
         try:
             ya = real_array(y, np.dtype(np.float64), "y")
         except (TypeError, ValueError) as exc:
-            raise ExprcError(f"y must be numeric: {exc}") from None
+            raise InputError(f"y must be numeric: {exc}") from None
         if ya.ndim == 2 and ya.shape[1] == 1:
             ya = ya[:, 0]
         if ya.ndim != 1:
-            raise ExprcError(f"y must be 1-D, got shape {ya.shape}")
+            raise InputError(f"y must be 1-D, got shape {ya.shape}")
         if len(ya) != len(Xa):
-            raise ExprcError(f"X has {len(Xa)} rows but y has {len(ya)}")
-        if len(ya) < 2:
-            raise ExprcError("need at least 2 samples")
-        if not (np.all(np.isfinite(Xa)) and np.all(np.isfinite(ya))):
-            raise ExprcError("X and y must be finite (no NaN or infinity)")
+            raise InputError(f"X has {len(Xa)} rows but y has {len(ya)}")
+        if not np.all(np.isfinite(ya)):
+            raise InputError("y must be finite (no NaN or infinity)")
+        return Xa, ya
+
+    def _sklearn_arrays(self, X, y, fitting: bool):
+        from sklearn.utils.validation import validate_data
+        try:
+            if fitting:
+                Xa, ya = validate_data(self, X, y, dtype=np.float64, y_numeric=True, reset=True)
+            else:
+                Xa, ya = validate_data(self, X, dtype=np.float64, reset=False), None
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        except TypeError as exc:          # sparse input, for one
+            raise BindError(str(exc)) from None
         return Xa, ya
 
     # ------------------------------------------------------------------ fit
@@ -529,12 +553,13 @@ class SymbolicRegressor(*_BASES):
         """Search for expressions of X's columns that predict y. variable_names: the names
         the expressions use (default: DataFrame columns, else x0, x1, ...)."""
         cfg = self._validate()
-        Xa, ya = self._as_arrays(X, y)
+        Xa, ya = self._as_arrays(X, y, fitting=True)
+        if len(ya) < 2:
+            raise InputError(f"n_samples={len(ya)}: need at least 2 samples to fit")
         given, names = self._names(X, variable_names, Xa.shape[1])
         cfg.variables = tuple(names)
-        self.feature_names_in_ = np.array(given, dtype=object)
+        self.feature_names_ = list(given)
         self.variable_names_ = list(names)
-        self.n_features_in_ = Xa.shape[1]
         archive, stats = self._search(Xa, ya, cfg, time.monotonic())
         self.n_evaluations_ = stats["evaluations"]
         self.n_generations_ = stats["generation"]
@@ -550,7 +575,7 @@ class SymbolicRegressor(*_BASES):
     def _jobs(self) -> int:
         n = self.n_jobs
         if n is None:
-            return 1
+            n = -1            # every core, as PySR does (measured: the workers start in well under a second)
         if n < 0:
             n = max(1, (os.cpu_count() or 1) + 1 + n)     # -1: every core, -2: all but one
         return max(1, min(int(n), int(self.n_islands)))
@@ -694,8 +719,6 @@ class SymbolicRegressor(*_BASES):
         """Predictions of the best model (or of equations_[index])."""
         self._check_fitted()
         Xa, _ = self._as_arrays(X)
-        if Xa.shape[1] != self.n_features_in_:
-            raise ExprcError(f"X has {Xa.shape[1]} features, the model was fitted on {self.n_features_in_}")
         k = self.kernel(index)
         out = np.asarray(k(*[np.ascontiguousarray(Xa[:, j]) for j in range(Xa.shape[1])]), dtype=np.float64)
         return np.broadcast_to(out, (len(Xa),)).copy()
@@ -750,7 +773,7 @@ class SymbolicRegressor(*_BASES):
     def to_dict(self, target: str = "y") -> dict:
         self._check_fitted()
         return {"format": MODEL_FORMAT, "version": 1, "variables": list(self.variable_names_),
-                "feature_names": [str(v) for v in self.feature_names_in_], "target": target,
+                "feature_names": [str(v) for v in self.feature_names_], "target": target,
                 "equations": [e.to_dict() for e in self.equations_], "best": int(self.best_index_)}
 
     def save(self, path, target: str = "y") -> None:
@@ -782,7 +805,7 @@ class SymbolicRegressor(*_BASES):
                 raise ExprcError(f"malformed model: {e.expression!r} uses {', '.join(extra)}, not in variables")
         est = cls()
         est.variable_names_ = names
-        est.feature_names_in_ = np.array(model.get("feature_names", names), dtype=object)
+        est.feature_names_ = [str(v) for v in model.get("feature_names", names)]
         est.n_features_in_ = len(names)
         est.equations_, est.best_index_, est.best_ = eqs, best, eqs[best]
         est._kernels = {}

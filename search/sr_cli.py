@@ -94,7 +94,7 @@ def cmd_predict(args) -> int:
     sr = SymbolicRegressor.load(args.model)
     table = load_table(args.data)
     cols = []
-    for k, name in enumerate(sr.feature_names_in_):
+    for k, name in enumerate(sr.feature_names_):
         if name in table:
             cols.append(table[name])
         elif sr.variable_names_[k] in table:

@@ -96,6 +96,52 @@ def test_sklearn_conformance_basics():
     assert sklearn.base.is_regressor(sr)
 
 
+def test_sklearn_check_estimator_passes_every_check():
+    pytest.importorskip("sklearn")
+    from sklearn.utils.estimator_checks import check_estimator
+    est = SymbolicRegressor(population_size=40, n_islands=1, max_evaluations=400, time_limit=None,
+                            random_state=0, n_jobs=1)
+    import unittest
+    results = list(_estimator_check_results(check_estimator, est))
+    failed = [(check, str(exc)[:200]) for _, check, exc in results
+              if exc is not None and not isinstance(exc, unittest.SkipTest)]
+    assert len(results) >= 50 and not failed
+
+
+def _estimator_check_results(check_estimator, est):
+    """(estimator, check name, exception or None) for every scikit-learn check."""
+    for row in check_estimator(est, on_fail=None):
+        yield row["estimator"], row["check_name"], row["exception"]
+
+
+@pytest.mark.parametrize("X,y,message", [
+    (np.zeros((5, 2)), np.zeros(4), "inconsistent numbers of samples"),
+    (np.zeros((5, 2)), np.array([0, 1, np.nan, 3, 4.0]), "NaN"),
+    (np.zeros((5, 2)), np.array([0, 1, np.inf, 3, 4.0]), "infinity"),
+    (np.zeros((5, 2)) + 1j, np.zeros(5), "Complex data not supported"),
+    (np.zeros(5), np.zeros(5), "Expected a 2-dimensional container|Expected 2D array"),
+    (np.zeros((0, 2)), np.zeros(0), "0 sample"),
+])
+def test_unusable_training_data_is_refused_with_a_value_error(X, y, message):
+    pytest.importorskip("sklearn")
+    with pytest.raises(ValueError, match=message):
+        small().fit(X, y)
+
+
+def test_default_uses_every_core():
+    import os
+    assert SymbolicRegressor()._jobs() == min(os.cpu_count() or 1, 4)
+    assert SymbolicRegressor(n_jobs=1)._jobs() == 1
+    assert SymbolicRegressor(n_jobs=-1, n_islands=64)._jobs() == (os.cpu_count() or 1)
+
+
+def test_predict_checks_the_number_of_features():
+    X, y = easy_data(60, seed=2)
+    sr = small(max_evaluations=200).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        sr.predict(np.zeros((3, X.shape[1] + 1)))
+
+
 def test_determinism_with_seed_and_evaluation_budget():
     X, y = easy_data(120, seed=4)
     a = small(random_state=7, max_evaluations=1200).fit(X, y)
@@ -216,11 +262,11 @@ def test_bad_input_is_one_clear_error():
         small(operators=["add", "f(a) = a * z"]).fit(X, y)
     with pytest.raises(ExprcError, match="cannot be used"):
         small(operators=["add", "lt"]).fit(X, y)
-    with pytest.raises(ExprcError, match="rows"):
+    with pytest.raises(ExprcError, match="rows|inconsistent numbers of samples"):
         small().fit(X, y[:-1])
     bad = X.copy()
     bad[0, 0] = np.nan
-    with pytest.raises(ExprcError, match="finite"):
+    with pytest.raises(ExprcError, match="finite|contains NaN"):
         small().fit(bad, y)
     with pytest.raises(ExprcError, match="population_size"):
         small(population_size=0).fit(X, y)
@@ -233,7 +279,8 @@ def test_variable_names_used_in_expressions():
     X = rng.uniform(1, 2, (100, 2))
     sr = small(max_evaluations=600).fit(X, X[:, 0] * X[:, 1], variable_names=["mass", "e"])
     assert sr.variable_names_ == ["mass", "x1"]     # 'e' is Euler's number in exprc text
-    assert list(sr.feature_names_in_) == ["mass", "e"]
+    assert sr.feature_names_ == ["mass", "e"]
+    assert not hasattr(sr, "feature_names_in_")      # scikit-learn sets it for DataFrames only
     assert set(exprc.parse(sr.best_.expression).variables) <= {"mass", "x1"}
 
 
