@@ -29,7 +29,7 @@ from timing import median_seconds  # noqa: E402
 
 import exprc  # noqa: E402
 from exprc.search.approx import approximate  # noqa: E402
-from exprc.search.report import pareto_table  # noqa: E402
+from exprc.search.approx.report import pareto_table  # noqa: E402
 
 
 def glibc_scalar_expf():
@@ -81,7 +81,7 @@ def speed_table(program: str, repeat: int = 15) -> str:
 
 
 def autonumerics_table() -> str:
-    from exprc.search import autonumerics
+    from exprc.search.approx import autonumerics
     out = ["| AutoNumerics-Zero program | ops | max ULP in float32 on its interval |", "|---|---|---|"]
     for row in autonumerics.evaluate_published():
         out.append(f"| {row['name']} | {row['ops']} | {row['max_ulp']:.4g} |")
@@ -128,7 +128,7 @@ def main(argv=None) -> int:
     print("## Published AutoNumerics-Zero exp2 programs in float32\n")
     print(autonumerics_table() + "\n")
 
-    from exprc.search.verify import verify
+    from exprc.search.approx.verify import verify
     from exprc.parser import parse
     v = verify(parse("exp(x)", dtype="float32"), "exp(x)", interval=None, normal_only=True)
     print(f"## Verifier speed\n\nexprc's own expf over all 2**32 float32 inputs: {v.seconds:.1f} s "

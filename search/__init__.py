@@ -2,7 +2,7 @@
 float32 approximations. Installed as exprc.search."""
 
 _LAZY = {"SymbolicRegressor": "sr", "Equation": "sr", "NotFittedError": "sr",
-         "approximate": "approx", "ApproxResult": "approx"}
+         "approximate": "approx", "ApproxResult": "approx"}     # name -> subpackage
 
 
 def __getattr__(name):

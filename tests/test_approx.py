@@ -12,11 +12,11 @@ import exprc
 from exprc import ir
 from exprc.cli import main as cli_main
 from exprc.parser import parse
-from exprc.search import baselines
+from exprc.search.approx import baselines
 from exprc.search.approx import Candidate, approximate
 from exprc.search.evolution import NSGA2, Archive, Individual, non_dominated_sort
-from exprc.search.reduction import TEMPLATES
-from exprc.search.verify import bit_ranges, verify
+from exprc.search.approx.reduction import TEMPLATES
+from exprc.search.approx.verify import bit_ranges, verify
 
 # A degree-6 Horner polynomial for 2**x on [0, 1] (float32 constants found by the search):
 # 0.8877 ULP over every float32 input of [0, 1]; the fpminimax baseline measures 0.8956.

@@ -17,7 +17,7 @@ import pytest
 import exprc
 from exprc import ops
 from exprc.program import Program
-from exprc.search import autonumerics as an
+from exprc.search.approx import autonumerics as an
 
 # Max relative error allowed in float64: a small multiple of what the paper (or, for f2-f5,
 # the transcription) reports. f10's bound is the task's 1e-13; TIGHT is twice the paper's ~5.4e-15.

@@ -1,4 +1,4 @@
-"""Remez minimax, Taylor/Padé baselines and exact float32 rounding (exprc.search.remez).
+"""Remez minimax, Taylor/Padé baselines and exact float32 rounding (exprc.search.approx.remez).
 
 Optimality is checked by the alternation theorem rather than by trusting the iteration: a
 polynomial whose error takes equal magnitude with alternating signs at (free coefficients + 1)
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from mpmath import mpf
 
-from exprc.search import remez
-from exprc.search.remez import max_error, minimax, pade, round_coefficients, taylor
+from exprc.search.approx import remez
+from exprc.search.approx.remez import max_error, minimax, pade, round_coefficients, taylor
 
 PREC = 110
 EXP_HALF = (-mpmath.ln2 / 2, mpmath.ln2 / 2)

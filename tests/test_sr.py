@@ -18,7 +18,7 @@ import exprc
 from exprc.errors import ExprcError
 from exprc.search import SymbolicRegressor
 from exprc.search.sr import Equation, NotFittedError
-from exprc.search.sr_engine import parse_operators
+from exprc.search.sr.engine import parse_operators
 
 
 def easy_data(n=200, seed=0):
@@ -354,8 +354,8 @@ def test_worker_processes_give_the_same_result_as_local():
 def _killing_a_worker_after(monkeypatch, rounds: int, kill_all: bool = False):
     """Make the process runner's workers die (SIGKILL) after `rounds` generations."""
     import signal
-    from exprc.search import sr as sr_module
-    step = sr_module._ProcessRunner.step
+    from exprc.search.sr.runners import ProcessRunner
+    step = ProcessRunner.step
     calls = [0]
 
     def dying_step(self, immigrants, want_state):
@@ -365,8 +365,8 @@ def _killing_a_worker_after(monkeypatch, rounds: int, kill_all: bool = False):
                 os.kill(p.pid, signal.SIGKILL)
                 p.wait()
         return step(self, immigrants, want_state)
-    monkeypatch.setattr(sr_module._ProcessRunner, "step", dying_step)
-    monkeypatch.setattr(sr_module._ProcessRunner, "MAX_RESTARTS", 0 if kill_all else 4)
+    monkeypatch.setattr(ProcessRunner, "step", dying_step)
+    monkeypatch.setattr(ProcessRunner, "MAX_RESTARTS", 0 if kill_all else 4)
     return calls
 
 

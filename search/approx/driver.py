@@ -27,10 +27,10 @@ from exprc.errors import ExprcError
 from exprc.program import Program
 from exprc.ulp import ulp_spacing
 
-from . import trees
+from .. import trees
 from .baselines import Seed, seeds as make_seeds
-from .evolution import NSGA2
-from .fitting import levenberg_marquardt, refine_float32
+from ..evolution import NSGA2
+from ..fitting import levenberg_marquardt, refine_float32
 from .reduction import TEMPLATES, Template
 from .verify import Verification, verify
 

@@ -4,7 +4,7 @@
     >>> sr = SymbolicRegressor(time_limit=30, random_state=0).fit(X, y)
     >>> print(sr.equations_table()); sr.predict(X_new); sr.export("c")
 
-The search (sr_engine.py) evolves islands of expression trees: tournament selection,
+The search (engine.py) evolves islands of expression trees: tournament selection,
 subtree/point/hoist/insert/shrink mutations and crossover, candidates simplified by exprc's
 passes, constants as IR parameters fitted by Levenberg-Marquardt on exact Jacobians, every
 model a linear scaling a + b * f of its tree. The driver here routes migrants between islands
@@ -21,15 +21,12 @@ None, so the clock never decides), two runs give identical equations_.
 """
 from __future__ import annotations
 
+
 import hashlib
 import json
 import math
 import os
-import sys
 import time
-from dataclasses import dataclass, field
-from decimal import Decimal
-from fractions import Fraction
 from typing import Sequence
 
 import numpy as np
@@ -37,11 +34,13 @@ import numpy as np
 from exprc import cache, ir
 from exprc.errors import BindError, ExprcError, InputError
 from exprc.kernel import real_array
-from exprc.population import Population
 
-from .evolution import Archive, Individual
-from .fitting import levenberg_marquardt
-from .sr_engine import DTYPE, Candidate, Island, IslandConfig, parse_operators, wrap
+from ..evolution import Archive, Individual
+from .engine import DTYPE, Candidate, IslandConfig, parse_operators
+from .finalize import finalize
+from .progress import Progress
+from .results import Equation, equations_table, select_best, to_sympy
+from .runners import LocalRunner, ProcessRunner, RayRunner, WorkerLost
 
 try:
     from sklearn.base import BaseEstimator as _SkBase, RegressorMixin as _SkRegressor
@@ -51,51 +50,14 @@ except ImportError:   # the estimator works without scikit-learn
     HAVE_SKLEARN = False
     _SkNotFitted = ValueError
 
+
 EXPORT_FORMATS = ("exprc", "sympy", "latex", "c", "llvm", "triton")
 MODEL_FORMAT = "exprc-symbolic-regression"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2      # 2: modules moved into search/sr (pickled class paths)
 
 
 class NotFittedError(ExprcError, _SkNotFitted):
     """predict, export, ... before fit (scikit-learn's NotFittedError when it is installed)."""
-
-
-# ----------------------------------------------------------------------------- results
-
-@dataclass(frozen=True)
-class Equation:
-    """One model of the Pareto front. Reads like a dict too: eq["loss"]."""
-    complexity: int           # nodes of the expression, leaves included
-    loss: float               # mean squared error on the training data
-    r2: float
-    expression: str           # exprc text (parse() gives the node back)
-    node: ir.Node = field(repr=False, compare=False)
-
-    def __getitem__(self, key: str):
-        if key not in ("complexity", "loss", "r2", "expression", "node"):
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def to_dict(self) -> dict:
-        return {"complexity": self.complexity, "loss": self.loss, "r2": self.r2, "expression": self.expression}
-
-
-def _fmt(v: float) -> str:
-    return f"{v:.4g}" if math.isfinite(v) else str(v)
-
-
-def equations_table(equations: Sequence[Equation], best: int | None = None) -> str:
-    """The front as aligned text: complexity, loss (MSE), R^2, expression; '>' marks the best."""
-    rows = [(">" if k == best else " ", str(e.complexity), _fmt(e.loss), _fmt(e.r2), e.expression)
-            for k, e in enumerate(equations)]
-    head = (" ", "complexity", "loss", "r2", "expression")
-    widths = [max(len(r[i]) for r in rows + [head]) for i in range(4)]
-    lines = [" ".join(h.rjust(w) if i in (1, 2, 3) else h.ljust(w) for i, (h, w) in enumerate(zip(head, widths)))
-             + " " + head[4]]
-    for r in rows:
-        lines.append(" ".join(c.rjust(w) if i in (1, 2, 3) else c.ljust(w)
-                              for i, (c, w) in enumerate(zip(r, widths))) + " " + r[4])
-    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- get/set_params without sklearn
@@ -131,236 +93,6 @@ class _ParamsMixin:
 
 
 _BASES = (_SkRegressor, _SkBase) if HAVE_SKLEARN else (_ParamsMixin,)
-
-
-# ----------------------------------------------------------------------------- runners
-
-class _LocalRunner:
-    """Islands in this process, stepped one after the other."""
-
-    def __init__(self, X, y, cfg: IslandConfig, seeds, states=None):
-        self.islands = [Island(X, y, cfg, s, k) for k, s in enumerate(seeds)]
-        if states:
-            for isl, st in zip(self.islands, states):
-                isl.set_state(st)
-
-    def step(self, immigrants, want_state: bool) -> list[dict]:
-        return [isl.step(imm, want_state) for isl, imm in zip(self.islands, immigrants)]
-
-    def close(self) -> None:
-        pass
-
-
-class _ProcessRunner:
-    """Islands spread over k worker processes of this machine (n_jobs), stepped in parallel;
-    the results are _LocalRunner's, bit for bit. Workers run `python -m exprc.search.sr_worker`
-    (see there), so the caller's script is never imported again. A worker that dies (killed,
-    out of memory) is restarted with its islands' last known state (kept when checkpointing)
-    or fresh seeds; the archive keeps what they had found. Past MAX_RESTARTS the fit goes on
-    with the workers left, and ends, keeping its front, when none is left."""
-
-    MAX_RESTARTS = 4
-
-    def __init__(self, n_jobs: int, X, y, cfg: IslandConfig, seeds, states=None):
-        n = len(seeds)
-        self.groups = [list(range(w, n, n_jobs)) for w in range(n_jobs)]
-        self.data = (X, y, cfg)
-        self.seeds = list(seeds)
-        self.states = list(states) if states else [None] * n
-        self.restarts = 0
-        self.env = {"EXPRC_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // n_jobs))}
-        self.procs: list = []
-        try:
-            self.procs = [self._start(g) for g in self.groups]
-            for p in self.procs:
-                self._receive(p)
-        except BaseException:
-            self.close()
-            raise
-
-    def _start(self, group):
-        from exprc.ipc import send, start_worker
-        p = start_worker("exprc.search.sr_worker", self.env)
-        X, y, cfg = self.data
-        states = [self.states[i] for i in group]
-        send(p.stdin, (X, y, cfg, [(self.seeds[i], i) for i in group],
-                       states if all(st is not None for st in states) else None))
-        return p
-
-    @staticmethod
-    def _receive(proc):
-        from exprc.ipc import receive
-        try:
-            kind, payload = receive(proc.stdout)
-        except EOFError:
-            raise _WorkerLost from None
-        if kind == "error":
-            raise ExprcError(f"search worker failed: {payload}")
-        return payload
-
-    def _lost(self, w: int) -> None:
-        """Worker w died: restart it (fresh seeds where no state is known), or drop it."""
-        import warnings
-        dead = self.procs[w]
-        dead.kill()
-        code = dead.wait()
-        self.procs[w] = None
-        group = self.groups[w]
-        if self.restarts < self.MAX_RESTARTS:
-            self.restarts += 1
-            for i in group:
-                if self.states[i] is None:
-                    self.seeds[i] = self.seeds[i].spawn(1)[0]
-            try:
-                p = self._start(group)
-                self._receive(p)
-                self.procs[w] = p
-            except (_WorkerLost, OSError):
-                pass
-        left = sum(p is not None for p in self.procs)
-        warnings.warn(f"a search worker process ended (exit code {code}); "
-                      + ("restarted it" if self.procs[w] is not None else f"going on with {left} worker(s)"),
-                      RuntimeWarning, stacklevel=3)
-
-    def step(self, immigrants, want_state: bool) -> list[dict]:
-        from exprc.ipc import send
-        sent = []                         # workers that have this round's message
-        for w, (p, g) in enumerate(zip(self.procs, self.groups)):
-            if p is None:
-                continue
-            try:
-                send(p.stdin, ("step", [list(immigrants[i]) for i in g], want_state))
-                sent.append(w)
-            except (OSError, ValueError):
-                self._lost(w)             # a restarted worker joins next round
-        out: list = [None] * len(self.seeds)
-        for w in sent:
-            p, g = self.procs[w], self.groups[w]
-            try:
-                results = self._receive(p)
-            except _WorkerLost:
-                self._lost(w)
-                continue
-            for i, r in zip(g, results):
-                out[i] = r
-                if want_state:
-                    self.states[i] = r["state"]
-        if all(p is None for p in self.procs):
-            raise _WorkerLost
-        for i, r in enumerate(out):       # islands lost this round: nothing found, nothing to pass on
-            if r is None:
-                out[i] = {"front": [], "evaluations": 0, "emigrants": [], "generation": None,
-                          "state": self.states[i]}
-        return out
-
-    def close(self) -> None:
-        from exprc.ipc import send
-        live = [p for p in self.procs if p is not None]
-        for p in live:
-            try:
-                send(p.stdin, ("close",))
-                p.stdin.close()
-            except (OSError, ValueError):
-                pass
-        for p in live:
-            try:
-                p.wait(timeout=10)
-            except Exception:  # noqa: BLE001 - a stuck worker is ended
-                p.kill()
-            if p.stdout:
-                p.stdout.close()
-        self.procs = []
-
-
-class _WorkerLost(Exception):
-    """A worker process's pipe closed: it died."""
-
-
-class _RayRunner:
-    """The same Island class as Ray actors; one generation per call, all islands in parallel."""
-
-    def __init__(self, address: str, X, y, cfg: IslandConfig, seeds, states=None):
-        try:
-            import ray
-        except ImportError:
-            raise ExprcError("ray_address needs Ray: pip install 'exprc[ray]'") from None
-        self.ray = ray
-        if not ray.is_initialized():
-            if address is not None:
-                _check_ray_address(address)
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
-        remote = ray.remote(Island)
-        xr, yr = ray.put(np.ascontiguousarray(X)), ray.put(np.ascontiguousarray(y))
-        self.actors = [remote.remote(xr, yr, cfg, s, k) for k, s in enumerate(seeds)]
-        if states:
-            ray.get([a.set_state.remote(st) for a, st in zip(self.actors, states)])
-
-    def step(self, immigrants, want_state: bool) -> list[dict]:
-        return self.ray.get([a.step.remote(list(imm), want_state) for a, imm in zip(self.actors, immigrants)])
-
-    def close(self) -> None:
-        for a in self.actors:
-            self.ray.kill(a)
-
-
-def _check_ray_address(address: str, timeout: float = 5.0) -> None:
-    """Refuse, in at most `timeout` seconds, an address where nothing listens: ray.init retries
-    such an address for minutes, which no time limit covers."""
-    import socket
-    if address == "auto":
-        return
-    where = address[len("ray://"):] if address.startswith("ray://") else address
-    host, _, port = where.rpartition(":")
-    if not host or not port.isdigit():
-        raise ExprcError(f"ray_address must be host:port, ray://host:port, 'auto' or 'local', got {address!r}")
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
-    except OSError as exc:
-        raise ExprcError(f"no Ray cluster answers at {address} ({exc.strerror or exc}); "
-                         "start one with `ray start --head`, or leave out the address") from None
-
-
-# ----------------------------------------------------------------------------- progress
-
-class _Progress:
-    """A rich progress bar (best loss, front size, generation) on stderr; plain lines without rich."""
-
-    def __init__(self, enabled: bool, time_limit, max_evaluations):
-        self.enabled = enabled
-        self.total = float(max_evaluations) if max_evaluations else (float(time_limit) if time_limit else None)
-        self.by_evals = bool(max_evaluations)
-        self.bar = None
-        self.last = 0.0
-        if not enabled:
-            return
-        try:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-        except ImportError:
-            return
-        self.bar = Progress(TextColumn("[bold]symbolic regression"), BarColumn(),
-                            TextColumn("gen {task.fields[gen]}"), TextColumn("evals {task.fields[evals]}"),
-                            TextColumn("best loss {task.fields[best]}"), TextColumn("front {task.fields[front]}"),
-                            TimeElapsedColumn(), console=Console(stderr=True), transient=False)
-        self.task = self.bar.add_task("search", total=self.total, gen=0, evals=0, best="-", front=0)
-        self.bar.start()
-
-    def update(self, gen: int, evals: int, elapsed: float, best: float, front: int) -> None:
-        if not self.enabled:
-            return
-        if self.bar is not None:
-            done = evals if self.by_evals else elapsed
-            self.bar.update(self.task, completed=min(done, self.total) if self.total else None, gen=gen,
-                            evals=evals, best=_fmt(best), front=front)
-        elif time.monotonic() - self.last > 2.0:
-            self.last = time.monotonic()
-            print(f"[{elapsed:.0f}s] gen {gen} evals {evals} best loss {_fmt(best)} front {front}",
-                  file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-            self.bar = None
 
 
 # ----------------------------------------------------------------------------- the estimator
@@ -637,12 +369,12 @@ class SymbolicRegressor(*_BASES):
         seeds = self._seeds(n_isl)
         if self.ray_address is not None:
             address = None if self.ray_address == "local" else self.ray_address
-            runner = _RayRunner(address, X, y, cfg, seeds, states)
+            runner = RayRunner(address, X, y, cfg, seeds, states)
         elif self._jobs() > 1:
-            runner = _ProcessRunner(self._jobs(), X, y, cfg, seeds, states)
+            runner = ProcessRunner(self._jobs(), X, y, cfg, seeds, states)
         else:
-            runner = _LocalRunner(X, y, cfg, seeds, states)
-        progress = _Progress(bool(self.progress), self.time_limit, self.max_evaluations)
+            runner = LocalRunner(X, y, cfg, seeds, states)
+        progress = Progress(bool(self.progress), self.time_limit, self.max_evaluations)
         elapsed = elapsed_before + time.monotonic() - start
         # kept for polishing the front at the end (measured 0.04-0.1 s for ~30 models)
         reserve = 0.0 if self.time_limit is None else min(1.0, 0.03 * float(self.time_limit))
@@ -683,7 +415,7 @@ class SymbolicRegressor(*_BASES):
                         "immigrants": immigrants, "states": [r["state"] for r in results]})
         except KeyboardInterrupt:       # stop early, keep what was found
             pass
-        except _WorkerLost:             # every worker died, restarts spent: keep what was found
+        except WorkerLost:             # every worker died, restarts spent: keep what was found
             if not archive.members:
                 raise ExprcError("every search worker process died before anything was found") from None
         finally:
@@ -833,215 +565,3 @@ def _add_front(archive: Archive, cands: Sequence[Candidate]) -> None:
             continue
         if archive.add(Individual(c, (c.size, c.nmse)), c.key):
             members = [(i.genome.size, i.genome.nmse) for i in archive.members.values()]
-
-
-# ----------------------------------------------------------------------------- finishing the front
-
-SNAP_REL, SNAP_ABS = 1e-4, 1e-24       # a snap may raise the normalized loss this much
-POLISH_ITERATIONS = 30
-POLISH_ROWS = 10_000
-
-
-def _snap_values(v: float) -> list[Fraction]:
-    """Simple numbers near v, simplest first: 0, the nearest integer, fractions up to /12."""
-    out = [Fraction(0)]
-    if not math.isfinite(v):
-        return out
-    near = lambda c: abs(float(c) - v) <= 0.05 * abs(v) + 1e-12  # noqa: E731
-    r = Fraction(round(v))
-    if r != 0 and near(r):
-        out.append(r)
-    for den in (2, 3, 4, 5, 6, 8, 10, 12):
-        f = Fraction(v).limit_denominator(den)
-        if f.denominator > 1 and f not in out and near(f):
-            out.append(f)
-    return out
-
-
-def _decimal(v: float) -> ir.Node:
-    """A constant that prints as the shortest decimal of v and rounds back to v."""
-    return ir.const(Fraction(Decimal(repr(float(v)))), DTYPE)
-
-
-def _losses(nodes: Sequence[ir.Node], params: Sequence[np.ndarray], X, y, names) -> np.ndarray:
-    if not nodes:
-        return np.zeros(0)
-    with np.errstate(all="ignore"):
-        mse = Population(list(nodes), variables=names, dtype=DTYPE).loss(X, y, metric="mse",
-                                                                         params=[np.asarray(p) for p in params])
-    return np.where(np.isfinite(mse), mse, np.inf)
-
-
-def _assemble(node: ir.Node, a, b) -> ir.Node:
-    """a + b * node written simply (a, b: Fractions or float values)."""
-    def const(v):
-        return ir.const(v, DTYPE) if isinstance(v, Fraction) else _decimal(v)
-    bv = float(b)
-    if bv == 0:
-        return const(a)
-    if bv == 1:
-        term = node
-    elif bv == -1:
-        term = ir.apply("neg", node)
-    else:
-        term = ir.apply("mul", const(b), node)
-    if float(a) == 0:
-        return term
-    if float(a) < 0:
-        return ir.apply("sub", term, const(-a if isinstance(a, Fraction) else -float(a)))
-    return ir.apply("add", term, const(a))
-
-
-def _negative_const(n: ir.Node) -> bool:
-    return n.op == ir.CONST and not isinstance(n.value, bool) and n.value < 0
-
-
-def _tidy(node: ir.Node) -> ir.Node:
-    """Cosmetics that keep the value: x + -c -> x - c, x - -c -> x + c, x * c -> c * x."""
-    def step(n: ir.Node, args):
-        n = ir.rebuild(n, args)
-        if n.op in ("add", "sub") and _negative_const(n.args[1]):
-            return ir.apply("sub" if n.op == "add" else "add", n.args[0], ir.const(-n.args[1].value, n.dtype))
-        if n.op == "add" and _negative_const(n.args[0]) and not _negative_const(n.args[1]):
-            return ir.apply("sub", n.args[1], ir.const(-n.args[0].value, n.dtype))
-        if n.op == "mul" and n.args[1].op == ir.CONST and n.args[0].op != ir.CONST:
-            n = ir.apply("mul", n.args[1], n.args[0])
-        if n.op == "mul" and n.args[0].op == ir.CONST and n.args[1].op == "neg" and n.dtype != "bool":
-            return ir.apply("mul", ir.const(-n.args[0].value, n.dtype), n.args[1].args[0])
-        return n
-    return ir.transform([node], step)[0]
-
-
-_SIN_SHIFT = {0: ("sin", 1), 1: ("cos", 1), 2: ("sin", -1), 3: ("cos", -1)}     # sin(u + k*pi/2)
-_COS_SHIFT = {0: ("cos", 1), 1: ("sin", -1), 2: ("cos", -1), 3: ("sin", 1)}     # cos(u + k*pi/2)
-
-
-def _phases(node: ir.Node) -> ir.Node:
-    """sin(u + k*pi/2) and cos(u + k*pi/2) (k an integer, to 1e-9) as +-sin(u) or +-cos(u)."""
-    def step(n: ir.Node, args):
-        n = ir.rebuild(n, args)
-        if n.op not in ("sin", "cos") or n.args[0].op not in ("add", "sub"):
-            return n
-        u, c = n.args[0].args
-        if u.op == ir.CONST and n.args[0].op == "add":
-            u, c = c, u
-        if c.op != ir.CONST or isinstance(c.value, bool):
-            return n
-        shift = float(c.value) * (1 if n.args[0].op == "add" else -1)
-        k = shift / (math.pi / 2)
-        if abs(k - round(k)) > 1e-9 or abs(k) > 1e6:
-            return n
-        op, sign = (_SIN_SHIFT if n.op == "sin" else _COS_SHIFT)[int(round(k)) % 4]
-        out = ir.apply(op, u)
-        return out if sign > 0 else ir.apply("neg", out)
-    return ir.transform([node], step)[0]
-
-
-def finalize(front: Sequence[Candidate], X, y, names: Sequence[str]) -> list[Equation]:
-    """The archive's models polished, with simple constants snapped, as exprc expressions
-    (numeric constants, no parameters), Pareto-filtered on (complexity, MSE)."""
-    from exprc.passes.pipeline import optimize
-    names = list(names)
-    var_y = float(np.var(y))
-    front = list(front)
-    if not front:
-        m = float(np.mean(y))
-        node = _decimal(m)
-        mse = float(np.mean((y - m) ** 2))
-        return [Equation(1, mse, 0.0, str(node), node)]
-    # polish: a longer constant fit on (up to) POLISH_ROWS rows
-    rows = np.arange(len(y)) if len(y) <= POLISH_ROWS else np.linspace(0, len(y) - 1, POLISH_ROWS).astype(int)
-    wrapped = [wrap(c.node) for c in front]
-    params = [c.full_params() for c in front]
-    fitk = [k for k, c in enumerate(front) if len(c.values)]
-    if fitk:
-        fitted, _ = levenberg_marquardt([wrapped[k] for k in fitk], [params[k] for k in fitk], X[rows], y[rows],
-                                        names, iterations=POLISH_ITERATIONS, dtype=DTYPE)
-        trial = list(params)
-        for j, k in enumerate(fitk):
-            trial[k] = fitted[j]
-        old = _losses(wrapped, params, X, y, names)
-        new = _losses(wrapped, trial, X, y, names)
-        params = [trial[k] if new[k] <= old[k] else params[k] for k in range(len(front))]
-        base = np.minimum(old, new)
-    else:
-        base = _losses(wrapped, params, X, y, names)
-    # snapping: per parameter position, every model's candidates in one population call
-    nodes = list(wrapped)
-    values = [dict(zip(w.parameters, map(float, p))) for w, p in zip(wrapped, params)]
-    limit = base * (1 + SNAP_REL) + SNAP_ABS * var_y
-    for j in range(max(len(w.parameters) for w in wrapped)):
-        trials, owners = [], []
-        for k, w in enumerate(wrapped):
-            if j >= len(w.parameters):
-                continue
-            name = w.parameters[j]
-            for f in _snap_values(values[k][name]):
-                t = ir.substitute([nodes[k]], {name: ir.const(f, DTYPE)}, kind=ir.PARAM)[0]
-                trials.append(t)
-                owners.append((k, name, f))
-        if not trials:
-            continue
-        tparams = [np.array([values[k][p] for p in t.parameters]) for t, (k, _, _) in zip(trials, owners)]
-        losses = _losses(trials, tparams, X, y, names)
-        taken: set[int] = set()
-        for t, (k, name, f), loss in zip(trials, owners, losses):
-            if k not in taken and loss <= limit[k]:
-                taken.add(k)
-                nodes[k] = t
-                values[k].pop(name)
-    # numeric constants for what is left, the scale written out, fast-math cleanup
-    finals = []
-    for k, c in enumerate(front):
-        node = nodes[k]
-        consts = {p: _decimal(v) for p, v in values[k].items()}
-        node = ir.substitute([node], consts, kind=ir.PARAM)[0] if consts else node
-        # node is a + b * f with a and b now constants: rewrite the scale simply
-        if node.op == "add" and node.args[1].op == "mul":
-            a_node, (b_node, f) = node.args[0], node.args[1].args
-            if a_node.op == ir.CONST and b_node.op == ir.CONST:
-                node = _assemble(f, a_node.value, b_node.value)
-        node = _phases(optimize(node, level=1, fastmath=True))
-        finals.append(_tidy(optimize(node, level=1, fastmath=True)))
-    # the printed text is the model: read it back (a fraction such as 4/7 prints as a division)
-    from exprc.parser import parse
-    finals = [parse(str(n), dtype=DTYPE) for n in finals]
-    mse = _losses(finals, [np.zeros(0)] * len(finals), X, y, names)
-    eqs = []
-    for node, m in zip(finals, mse):
-        if not math.isfinite(m):
-            continue
-        r2 = 1.0 - m / var_y if var_y > 0 else (1.0 if m == 0 else 0.0)
-        eqs.append(Equation(node.size, float(m), float(r2), str(node), node))
-    eqs.sort(key=lambda e: (e.complexity, e.loss))
-    out, best = [], math.inf
-    for e in eqs:
-        if e.loss < best:
-            out.append(e)
-            best = e.loss
-    if not out:
-        return finalize([], X, y, names)
-    return out
-
-
-def select_best(equations: Sequence[Equation], var_y: float, rule: str = "best") -> int:
-    """'accuracy': the lowest loss; 'best': the smallest model within 1.5x of the lowest loss
-    (or within a normalized loss of 1e-24 of zero: exact fits differ only by rounding)."""
-    losses = np.array([e.loss for e in equations])
-    k_min = int(np.argmin(losses))
-    if rule == "accuracy":
-        return k_min
-    limit = max(1.5 * losses[k_min], 1e-24 * var_y)
-    for k, e in enumerate(equations):       # sorted by complexity
-        if e.loss <= limit:
-            return k
-    return k_min
-
-
-def to_sympy(node: ir.Node):
-    """node as sympy: constants with long decimal expansions become Floats."""
-    import sympy
-    expr = node.to_sympy()
-    repl = {r: sympy.Float(float(r), 17) for r in expr.atoms(sympy.Rational)
-            if r.q > 1000 or abs(r.p) > 10 ** 6}
-    return expr.xreplace(repl) if repl else expr

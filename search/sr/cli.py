@@ -54,7 +54,7 @@ def cmd_fit(args) -> int:
     import numpy as np
     from exprc.cli import load_table
     from exprc.errors import ExprcError
-    from .sr import SymbolicRegressor
+    from .estimator import SymbolicRegressor
     table = load_table(args.data)
     if any(not isinstance(k, str) for k in table):
         raise ExprcError(f"{args.data} has no column names: use a .csv with a header row, an .npz or a "
@@ -90,7 +90,7 @@ def cmd_predict(args) -> int:
     import numpy as np
     from exprc.cli import load_table, write_column
     from exprc.errors import ExprcError
-    from .sr import SymbolicRegressor
+    from .estimator import SymbolicRegressor
     sr = SymbolicRegressor.load(args.model)
     table = load_table(args.data)
     cols = []

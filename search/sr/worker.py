@@ -1,6 +1,6 @@
 """A worker process for SymbolicRegressor(n_jobs=k): hosts islands and steps them on request.
 
-Started as `python -m exprc.search.sr_worker` (not through multiprocessing, so the caller's
+Started as `python -m exprc.search.sr.worker` (not through multiprocessing, so the caller's
 __main__ is never re-imported: fit() works from scripts without a main guard, notebooks and
 stdin). Messages are exprc.ipc's length-prefixed pickles on the worker's stdin and stdout.
 """
@@ -13,7 +13,7 @@ from exprc.ipc import receive, send, worker_pipes
 
 def main() -> int:
     inp, out = worker_pipes()
-    from exprc.search.sr_engine import Island
+    from exprc.search.sr.engine import Island
     try:
         X, y, cfg, seeds, states = receive(inp)
         islands = [Island(X, y, cfg, s, k) for s, k in seeds]

@@ -1,7 +1,7 @@
 """The search behind exprc.search.SymbolicRegressor: operator sets, variation, simplification,
 constant fitting and the Island that evolves one population.
 
-Why one Island class: the driver (sr.py) runs islands in this process or as Ray actors with
+Why one Island class: the driver (estimator.py, runners.py) runs islands in this process or as Ray actors with
 the same code; an Island is given immigrants, runs one generation and returns its emigrants,
 its share of the Pareto archive and its counts, so the driver only routes data.
 
@@ -27,14 +27,14 @@ from exprc.errors import ExprcError
 from exprc.numbers import round_value
 from exprc.population import Population
 
-from . import trees
-from .fitting import levenberg_marquardt
+from .. import trees
+from ..fitting import levenberg_marquardt
 
 DTYPE = "float64"
 DEFAULT_OPERATORS = ("add", "sub", "mul", "div", "sin", "cos", "exp", "log", "sqrt")
 _SYMBOLS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow", "**": "pow"}
 ARG_NAMES = ("a", "b", "c")
-PARAM_PREFIX = "_c"                 # parameter names start with "_": variables never do (see sr.py)
+PARAM_PREFIX = "_c"                 # parameter names start with "_": variables never do (see estimator.py)
 SCALE_A, SCALE_B = "_sa", "_sb"       # the linear-scaling parameters wrapped around every tree
 
 

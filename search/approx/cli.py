@@ -1,0 +1,90 @@
+"""`exprc approx`, added to `exprc` by search/cli.py.
+
+`exprc approx FUNC --interval A B --max-ops N --time S -o DIR [--whole]` runs the
+approximation search with a progress bar showing the Pareto front as it moves, and writes
+front.json, the code files, report.md and front.png into DIR.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def register(sub) -> None:
+    p = sub.add_parser("approx", help="discover a float32 approximation of a function, proven exhaustively")
+    p.add_argument("function", help="a one-argument exprc function: exp2, exp, log2, log, ...")
+    p.add_argument("--interval", nargs=2, type=float, metavar=("A", "B"),
+                   help="approximate on [A, B] (omit with --whole)")
+    p.add_argument("--whole", action="store_true",
+                   help="search the core of a whole function behind a range-reduction template")
+    p.add_argument("--dtype", default="f32", choices=["f32", "float32"], help="only float32 is supported")
+    p.add_argument("--max-ops", type=int, default=10)
+    p.add_argument("--time", type=float, default=600.0, help="time limit in seconds for the whole run (baselines, search, refinement, proofs); "
+                        "a proof that cannot finish in it leaves its point marked sampled")
+    p.add_argument("--prove-all", action="store_true",
+                   help="finish every proof, even past --time (each is about 1 s per 1e9 inputs)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--population", type=int, default=120)
+    p.add_argument("--checkpoint", help="checkpoint file: resume from it if present, save to it")
+    p.add_argument("-o", "--output", default="approx_result", help="result directory")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=cmd_approx)
+
+
+def _front_text(front: list[tuple[int, float]]) -> str:
+    best: dict[int, float] = {}
+    for ops, err in front:
+        best[ops] = min(err, best.get(ops, float("inf")))
+    return "  ".join(f"{n} ops: {e:.3g}" for n, e in sorted(best.items())) or "(empty)"
+
+
+def cmd_approx(args) -> int:
+    from exprc.errors import ExprcError
+    from .driver import approximate
+    if args.interval is None and not args.whole:
+        raise ExprcError("give --interval A B, or --whole for a whole function")
+    if args.max_ops < 1:
+        raise ExprcError("--max-ops must be at least 1")
+    progress, finish = _progress(args.quiet, args.time)
+    try:
+        result = approximate(args.function, tuple(args.interval) if args.interval else None,
+                             max_ops=args.max_ops, time_limit=args.time, seed=args.seed,
+                             population_size=args.population, whole=args.whole, out_dir=args.output,
+                             checkpoint=args.checkpoint, progress=progress,
+                             prove_all=args.prove_all)
+    finally:
+        finish()
+    from .report import pareto_table
+    print(pareto_table(result))
+    best = result.best()
+    if best is not None:
+        print(f"best: {best.ops} ops, {best.max_ulp:.4g} ULP ({best.verified}): {best.program}")
+    if result.unproven:
+        print(f"{result.unproven} proof(s) did not finish within --time {args.time:g}: those points are sampled")
+    print(f"wrote {args.output}/front.json, report.md, front.png, best.{{exprc,c,ll}}, best_triton.py")
+    return 0
+
+
+def _progress(quiet: bool, total: float):
+    """A rich progress bar whose description is the current front; plain lines off a TTY."""
+    if quiet:
+        return None, lambda: None
+    if not sys.stderr.isatty():
+        last = [0.0]
+
+        def plain(d):
+            if time.monotonic() - last[0] > 5:
+                last[0] = time.monotonic()
+                print(f"[{d['elapsed']:.0f}s gen {d['generation']}] front: {_front_text(d['front'])}",
+                      file=sys.stderr, flush=True)
+        return plain, lambda: None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    bar = Progress(TextColumn("gen {task.fields[gen]}"), BarColumn(), TimeElapsedColumn(),
+                   TextColumn("{task.fields[front]}"), transient=False)
+    task = bar.add_task("search", total=total, gen=0, front="")
+    bar.start()
+
+    def update(d):
+        bar.update(task, completed=min(d["elapsed"], total), gen=d["generation"], front=_front_text(d["front"]))
+    return update, bar.stop

@@ -1,0 +1,7 @@
+"""Symbolic regression: the scikit-learn estimator (estimator.py), the island search it drives
+(engine.py), where islands run (runners.py, worker.py), the finished front (finalize.py,
+results.py), progress display and the `exprc fit` / `exprc predict` commands (cli.py)."""
+from .estimator import NotFittedError, SymbolicRegressor
+from .results import Equation
+
+__all__ = ["SymbolicRegressor", "Equation", "NotFittedError"]
