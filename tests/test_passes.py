@@ -8,8 +8,8 @@ import pytest
 import exprc
 from exprc import ir, parse
 from exprc.passes import optimize, passes_for
-from exprc.passes.rewrite import instantiate
-from exprc.passes.rules import FAST_RULES, STRICT_RULES
+from exprc.passes.rewrite import instantiate, rewrite
+from exprc.passes.rules import FAST_RULES, PHASE_RULES, PRINT_RULES, STRICT_RULES
 from exprc.program import Program
 from exprc.random_expr import special_values
 from exprc.backends import numpy_backend
@@ -148,3 +148,32 @@ def test_integer_powers_lower_the_same_at_every_level(text, dtype):
     y = rng.standard_normal(20_000).astype(dtype)
     results = [exprc.compile(text, dtype=dtype, optimize=o, variables=["x", "y"])(x, y) for o in (0, 1, 2)]
     assert same_bits(results[0], results[1]) and same_bits(results[1], results[2])
+
+
+@pytest.mark.parametrize("rule", PRINT_RULES, ids=lambda r: r.pattern)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_print_rules_keep_every_bit(rule, dtype):
+    """How fitted models print (search/sr/finalize.py) never changes a value."""
+    pat, _ = rule.compiled()
+    others = sorted(set(pat.variables) - {"k"})
+    specials = special_values(dtype)
+    grids = np.meshgrid(*([specials] * len(others)))
+    env = {n: g.ravel() for n, g in zip(others, grids)}
+    fired = 0
+    for k in (2.0, 0.25, -2.0, -3.0, -0.5, -1e30, -0.0):
+        lhs = instantiate(pat, {**{n: ir.var(n, dtype) for n in others}, "k": ir.const(k, dtype)}, dtype)
+        rhs = rewrite([lhs], [rule])[0]
+        fired += rhs is not lhs
+        assert same_bits(_eval(lhs, env, dtype), _eval(rhs, env, dtype)), k
+    assert fired, f"{rule.pattern} never fired"
+
+
+@pytest.mark.parametrize("rule", PHASE_RULES, ids=lambda r: r.pattern)
+def test_phase_rules_hold_on_the_reals(rule):
+    pat, _ = rule.compiled()
+    u = np.linspace(-10, 10, 101)
+    for turns in (-3, -1, 1, 2, 5):
+        lhs = instantiate(pat, {"u": ir.var("u", "float64"), "c": ir.const(turns * np.pi / 2, "float64")}, "float64")
+        rhs = rewrite([lhs], [rule])[0]
+        assert rhs is not lhs and "+" not in str(rhs) and "-" not in str(rhs).lstrip("-")
+        np.testing.assert_allclose(_eval(rhs, {"u": u}, "float64"), _eval(lhs, {"u": u}, "float64"), atol=1e-14)

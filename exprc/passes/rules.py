@@ -116,3 +116,56 @@ FAST_RULES: tuple[Rule, ...] = (
     Rule("(x * y) / y", "x", exact=False),
     Rule("(x + y) - y", "x", exact=False),
 )
+
+
+# How fitted models print: exact in IEEE arithmetic (x - c is x + (-c) by definition, and
+# addition and multiplication commute), so a model reads as a person would write it.
+def _const(b, name="k") -> bool:
+    k = b[name]
+    return k.op == ir.CONST and not isinstance(k.value, bool)
+
+
+def _negated_const(b, name="k"):
+    return ir.const(-b[name].value, b[name].dtype)
+
+
+PRINT_RULES: tuple[Rule, ...] = (
+    Rule("x + k", lambda b, n: ir.apply("sub", b["x"], _negated_const(b)), guard=_negative_constant,
+         why="a + -3 prints as a - 3"),
+    Rule("x - k", lambda b, n: ir.apply("add", b["x"], _negated_const(b)), guard=_negative_constant,
+         why="a - -3 prints as a + 3"),
+    Rule("k + x", lambda b, n: ir.apply("sub", b["x"], _negated_const(b)),
+         guard=lambda b: _negative_constant(b) and not _negative_constant({"k": b["x"]}),
+         why="-3 + a prints as a - 3 (addition commutes)"),
+    Rule("x * k", "k * x", guard=lambda b: _const(b) and not _const(b, "x"),
+         why="constants lead products (multiplication commutes)"),
+    Rule("k * (-x)", lambda b, n: ir.apply("mul", _negated_const(b), b["x"]), guard=_const,
+         why="2 * -a prints as -2 * a; negating a product's constant is exact"),
+)
+
+
+def _quarter_turns(b) -> int | None:
+    """c as a whole number of quarter turns (to 1e-9), or None."""
+    if not _const(b, "c"):
+        return None
+    k = float(b["c"].value) / (math.pi / 2)
+    return int(round(k)) if abs(k - round(k)) <= 1e-9 and abs(k) <= 1e6 else None
+
+
+_SHIFTED = {"sin": (("sin", 1), ("cos", 1), ("sin", -1), ("cos", -1)),     # sin(u + k pi/2)
+            "cos": (("cos", 1), ("sin", -1), ("cos", -1), ("sin", 1))}     # cos(u + k pi/2)
+
+
+def _phase_rule(fn: str, pattern: str, sign: int) -> Rule:
+    def build(b, node):
+        op, s = _SHIFTED[fn][(sign * _quarter_turns(b)) % 4]
+        out = ir.apply(op, b["u"])
+        return out if s > 0 else ir.apply("neg", out)
+    return Rule(pattern, build, exact=False, guard=lambda b: _quarter_turns(b) is not None,
+                why="real-only: the fitted constant is k*pi/2 only to 1e-9")
+
+
+# sin/cos of u shifted by a whole number of quarter turns, as a fitted model often has them.
+PHASE_RULES: tuple[Rule, ...] = tuple(
+    _phase_rule(fn, pattern.format(fn=fn), sign) for fn in ("sin", "cos")
+    for pattern, sign in (("{fn}(u + c)", 1), ("{fn}(c + u)", 1), ("{fn}(u - c)", -1)))

@@ -73,55 +73,12 @@ def _assemble(node: ir.Node, a, b) -> ir.Node:
     return ir.apply("add", term, const(a))
 
 
-def _negative_const(n: ir.Node) -> bool:
-    return n.op == ir.CONST and not isinstance(n.value, bool) and n.value < 0
-
-
-def _tidy(node: ir.Node) -> ir.Node:
-    """Cosmetics that keep the value: x + -c -> x - c, x - -c -> x + c, x * c -> c * x."""
-    def step(n: ir.Node, args):
-        n = ir.rebuild(n, args)
-        if n.op in ("add", "sub") and _negative_const(n.args[1]):
-            return ir.apply("sub" if n.op == "add" else "add", n.args[0], ir.const(-n.args[1].value, n.dtype))
-        if n.op == "add" and _negative_const(n.args[0]) and not _negative_const(n.args[1]):
-            return ir.apply("sub", n.args[1], ir.const(-n.args[0].value, n.dtype))
-        if n.op == "mul" and n.args[1].op == ir.CONST and n.args[0].op != ir.CONST:
-            n = ir.apply("mul", n.args[1], n.args[0])
-        if n.op == "mul" and n.args[0].op == ir.CONST and n.args[1].op == "neg" and n.dtype != "bool":
-            return ir.apply("mul", ir.const(-n.args[0].value, n.dtype), n.args[1].args[0])
-        return n
-    return ir.transform([node], step)[0]
-
-
-_SIN_SHIFT = {0: ("sin", 1), 1: ("cos", 1), 2: ("sin", -1), 3: ("cos", -1)}     # sin(u + k*pi/2)
-_COS_SHIFT = {0: ("cos", 1), 1: ("sin", -1), 2: ("cos", -1), 3: ("sin", 1)}     # cos(u + k*pi/2)
-
-
-def _phases(node: ir.Node) -> ir.Node:
-    """sin(u + k*pi/2) and cos(u + k*pi/2) (k an integer, to 1e-9) as +-sin(u) or +-cos(u)."""
-    def step(n: ir.Node, args):
-        n = ir.rebuild(n, args)
-        if n.op not in ("sin", "cos") or n.args[0].op not in ("add", "sub"):
-            return n
-        u, c = n.args[0].args
-        if u.op == ir.CONST and n.args[0].op == "add":
-            u, c = c, u
-        if c.op != ir.CONST or isinstance(c.value, bool):
-            return n
-        shift = float(c.value) * (1 if n.args[0].op == "add" else -1)
-        k = shift / (math.pi / 2)
-        if abs(k - round(k)) > 1e-9 or abs(k) > 1e6:
-            return n
-        op, sign = (_SIN_SHIFT if n.op == "sin" else _COS_SHIFT)[int(round(k)) % 4]
-        out = ir.apply(op, u)
-        return out if sign > 0 else ir.apply("neg", out)
-    return ir.transform([node], step)[0]
-
-
 def finalize(front: Sequence[Candidate], X, y, names: Sequence[str]) -> list[Equation]:
     """The archive's models polished, with simple constants snapped, as exprc expressions
     (numeric constants, no parameters), Pareto-filtered on (complexity, MSE)."""
     from exprc.passes.pipeline import optimize
+    from exprc.passes.rewrite import rewrite
+    from exprc.passes.rules import PHASE_RULES, PRINT_RULES
     names = list(names)
     var_y = float(np.var(y))
     front = list(front)
@@ -182,8 +139,8 @@ def finalize(front: Sequence[Candidate], X, y, names: Sequence[str]) -> list[Equ
             a_node, (b_node, f) = node.args[0], node.args[1].args
             if a_node.op == ir.CONST and b_node.op == ir.CONST:
                 node = _assemble(f, a_node.value, b_node.value)
-        node = _phases(optimize(node, level=1, fastmath=True))
-        finals.append(_tidy(optimize(node, level=1, fastmath=True)))
+        node = rewrite([optimize(node, level=1, fastmath=True)], PHASE_RULES)[0]
+        finals.append(rewrite([optimize(node, level=1, fastmath=True)], PRINT_RULES)[0])
     # the printed text is the model: read it back (a fraction such as 4/7 prints as a division)
     from exprc.parser import parse
     finals = [parse(str(n), dtype=DTYPE) for n in finals]
