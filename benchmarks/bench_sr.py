@@ -6,7 +6,8 @@ rows, 1,000 test rows (noise-free), and the training target either noise-free or
 noise (Gaussian, standard deviation 0.01 * RMS(y), as SRBench). Every tool gets the same
 wall-clock budget per fit (--time seconds), the same operators (+ - * / sin cos exp log sqrt,
 constants) and 2 cores where it can use them (pyoperon: 2 threads; exprc: islands in 2 worker
-processes; "exprc, 1 process" is the library default, islands taking turns in one process).
+processes, the library default on this machine; "exprc, 1 process" is n_jobs=1, islands taking
+turns in one process).
 Metrics, as SRBench defines them:
   - test R^2 > 0.999
   - exact recovery: SRBench's test (the simplified difference of model and truth is a
@@ -76,8 +77,8 @@ def fit_exprc(names, X, y, budget, seed, n_jobs=2):
 
 
 def fit_exprc_one_process(names, X, y, budget, seed):
-    """The library's default: islands take turns in this process (kernels still use 2 threads)."""
-    return fit_exprc(names, X, y, budget, seed, n_jobs=None)
+    """n_jobs=1: islands take turns in this process (kernels still use 2 threads)."""
+    return fit_exprc(names, X, y, budget, seed, n_jobs=1)
 
 
 def fit_pyoperon(names, X, y, budget, seed):
