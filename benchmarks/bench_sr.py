@@ -17,6 +17,8 @@ Metrics, as SRBench defines them:
     significant digits, and additive terms of the difference (ratio) whose RMS on the test
     inputs is below 5e-4 of the target's RMS (of the ratio's) are dropped as rounding noise.
   - model size: nodes of the sympy expression tree
+  - candidates scored per second of fit: exprc's n_evaluations_, pyoperon's stats_['evaluation_count'],
+    gplearn's population x generations
 
 Usage: python benchmarks/bench_sr.py [--time 10] [--problems 30] [--tools exprc,exprc-1p,pyoperon,gplearn]
        [--json results.json]
@@ -73,7 +75,7 @@ def fit_exprc(names, X, y, budget, seed, n_jobs=2):
     from exprc.search import SymbolicRegressor
     m = SymbolicRegressor(time_limit=budget, random_state=seed, operators=OPERATORS, n_jobs=n_jobs)
     m.fit(X, y, variable_names=names)
-    return m.predict, m.sympy()
+    return m.predict, m.sympy(), m.n_evaluations_
 
 
 def fit_exprc_one_process(names, X, y, budget, seed):
@@ -88,7 +90,8 @@ def fit_pyoperon(names, X, y, budget, seed):
                           max_evaluations=10 ** 9, generations=10 ** 6)
     m.fit(X, y)
     text = m.get_model_string(m.model_, 12, names)
-    return m.predict, sp.sympify(text, locals={n: sp.Symbol(n, real=True) for n in names})
+    return (m.predict, sp.sympify(text, locals={n: sp.Symbol(n, real=True) for n in names}),
+            m.stats_.get("evaluation_count"))
 
 
 def fit_gplearn(names, X, y, budget, seed):
@@ -108,7 +111,7 @@ def fit_gplearn(names, X, y, budget, seed):
         last = time.monotonic() - t
         if time.monotonic() - start + last > budget:
             break
-    return m.predict, gplearn_sympy(str(m._program), names)
+    return m.predict, gplearn_sympy(str(m._program), names), 1000 * gens
 
 
 def gplearn_sympy(text: str, names):
@@ -221,11 +224,13 @@ def main(argv=None) -> int:
                     continue
                 t = time.monotonic()
                 try:
-                    predict, model = TOOLS[tool](names, Xtr, ytr, args.time, 0)
+                    predict, model, evaluations = TOOLS[tool](names, Xtr, ytr, args.time, 0)
+                    fit_seconds = time.monotonic() - t
                     with np.errstate(all="ignore"):
                         score = r2(yte, predict(Xte))
                     row = {"r2": score, "recovered": recovered(model, truth, data), "size": size(model),
-                           "model": str(model)}
+                           "model": str(model),
+                           "evals_per_s": evaluations / fit_seconds if evaluations else None}
                 except Exception as exc:     # a tool failing on a problem counts as a miss
                     row = {"r2": -np.inf, "recovered": False, "size": None, "model": f"error: {exc}"}
                 row.update(problem=p.name, noise=noise, tool=tool, seconds=time.monotonic() - t)
@@ -244,7 +249,8 @@ def table(results, tools, noises, n_problems, budget) -> str:
     from exprc.backends.llvm import target
     lines = [f"\n{n_problems} Feynman problems (SRSD formulas and ranges), 1,000 training rows, "
              f"{budget:g} s per fit; {platform.machine()} {target.target().cpu}, {os.cpu_count()} cores\n",
-             "| noise | tool | test R² > 0.999 | exact recovery | median size |", "|---|---|---|---|---|"]
+             "| noise | tool | test R² > 0.999 | exact recovery | median size | candidates / s (median) |",
+             "|---|---|---|---|---|---|"]
     for noise in noises:
         for tool in tools:
             rows = [r for r in results if r["tool"] == tool and r["noise"] == noise]
@@ -254,8 +260,10 @@ def table(results, tools, noises, n_problems, budget) -> str:
             rec = sum(1 for r in rows if r["recovered"])
             sizes = [r["size"] for r in rows if r["size"] is not None]
             med = statistics.median(sizes) if sizes else float("nan")
+            rates = [r["evals_per_s"] for r in rows if r.get("evals_per_s")]
+            rate = f"{statistics.median(rates):,.0f}" if rates else "-"
             lines.append(f"| {noise:.0%} | {tool} | {good}/{len(rows)} ({good / len(rows):.0%}) | "
-                         f"{rec}/{len(rows)} ({rec / len(rows):.0%}) | {med:g} |")
+                         f"{rec}/{len(rows)} ({rec / len(rows):.0%}) | {med:g} | {rate} |")
     return "\n".join(lines)
 
 
