@@ -268,7 +268,11 @@ class SymbolicRegressor(*_BASES):
         return Xa, ya
 
     def _sklearn_arrays(self, X, y, fitting: bool):
-        from sklearn.utils.validation import validate_data
+        try:
+            from sklearn.utils.validation import validate_data
+        except ImportError:         # scikit-learn < 1.6: the same checks as a method
+            def validate_data(est, *args, **kw):
+                return est._validate_data(*args, **kw)
         try:
             if fitting:
                 Xa, ya = validate_data(self, X, y, dtype=np.float64, y_numeric=True, reset=True)
