@@ -362,16 +362,17 @@ class Emitter:
         cut_outputs = ir.transform(outputs, cut)
 
         def leaf(n: ir.Node) -> str:
-            return self._in_float64(wide[n.value], len(wide)) if n.value in wide else leaf_value(n)
+            return self._in_float64(wide[n.value], n.value) if n.value in wide else leaf_value(n)
         regions = branches.regions(narrow_args + cut_outputs, self.branch_min_cost)
         self._emit_region(regions, regions.members[None], leaf)
         for o, c in zip(outputs, cut_outputs):
             self.values[id(o)] = self.values[id(c)]
         return self.values
 
-    def _in_float64(self, root: ir.Node, k: int) -> str:
+    def _in_float64(self, root: ir.Node, name: str) -> str:
+        """root (float64 work) on this emitter's lanes, rounded once to float32."""
         sub = Emitter("float64", self.t, bool(self.fast), unroll=self.W // self.t.width("float64"))
-        sub.prefix = f"{self.prefix}w{k}_{self.counter}_"
+        sub.prefix = f"{self.prefix}{name}_"     # its own SSA names and block labels
         sub.body, sub.decls, sub.entry, sub.block = self.body, self.decls, self.entry, self.block
         sub.branch_min_cost = self.branch_min_cost
 
