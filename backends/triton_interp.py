@@ -32,5 +32,8 @@ for _name, _np in (("asin", np.arcsin), ("acos", np.arccos), ("atan", np.arctan)
 pow = _wrap(npmath.power)            # noqa: A001 - libdevice's name
 erf = _wrap(npmath.erf)
 erfc = _wrap(npmath.erfc)
+tgamma = _wrap(npmath.tgamma)
+lgamma = _wrap(npmath.lgamma)
+remainder = _wrap(npmath.ieee_remainder)
 logb = _wrap(npmath.logb)
 ldexp = _wrap(lambda x, k: np.ldexp(x, k.astype(np.int32)))

@@ -41,6 +41,19 @@ def parse_many(texts, dtype="float64", parameters=(), variables=()) -> FlatProgr
     return _pm(texts, dtype=dtype, parameters=parameters, variables=variables)
 
 
+def from_fpcore(text: str, dtype=None):
+    """The first (FPCore ...) in text: its IR node, argument names, :name, precision and the
+    ranges its :pre states (exprc.fpcore.FPCore). dtype: default the FPCore's :precision."""
+    from .fpcore import from_fpcore as _f
+    return _f(text, dtype=dtype)
+
+
+def to_fpcore(expr, variables=None, name=None) -> str:
+    """An expression (text or node) as FPCore text; shared subexpressions become let*."""
+    from .fpcore import to_fpcore as _t
+    return _t(to_node(expr), variables, name)
+
+
 def grad(expr, wrt=None):
     """Partial derivatives of expr (reverse mode) as IR, one per name in wrt (default: every
     variable, then every parameter)."""
@@ -48,6 +61,6 @@ def grad(expr, wrt=None):
     return _g(expr, wrt)
 
 
-__all__ = ["compile", "evaluate", "parse", "from_sympy", "to_sympy", "from_prefix", "grad",
+__all__ = ["compile", "evaluate", "parse", "from_sympy", "to_sympy", "from_prefix", "from_fpcore", "to_fpcore", "grad",
            "Kernel", "Node", "Program", "Population", "FlatPrograms", "parse_many", "ir", "var", "param", "const", "apply", "to_node",
            "ExprcError", "ParseError", "BindError", "CompileError", "TypeMismatch"]

@@ -19,12 +19,20 @@ from .program import Program
 ExprLike = "str | ir.Node | sympy.Basic"
 
 
+def is_fpcore(text) -> bool:
+    """True for text that is an FPCore benchmark, (FPCore ...), rather than infix exprc."""
+    return isinstance(text, str) and text.lstrip().startswith("(FPCore")
+
+
 def to_node(expr, dtype="float64", parameters=(), variables=()) -> ir.Node:
     """Text, a node or a sympy expression, as an IR node of dtype. variables: names text
     reads as variables even where they spell a constant such as e or pi."""
     if isinstance(expr, ir.Node):
         return ir.retype(expr, dtype) if expr.dtype != "bool" else expr
     if isinstance(expr, str):
+        if is_fpcore(expr):
+            from .fpcore import from_fpcore
+            return from_fpcore(expr, dtype=dtype).node
         return parse(expr, dtype=dtype, parameters=parameters, variables=variables or ())
     if type(expr).__module__.startswith("sympy"):
         from .sympy_bridge import from_sympy
@@ -60,6 +68,9 @@ def compile(expr, dtype="float64", backend: str = "llvm", fastmath: bool = False
     if variables is None and any(type(e).__module__.startswith("sympy") for e in exprs):
         # sympy reorders terms, so first appearance means little there: sort by name instead
         variables = sorted(ir.leaf_names(nodes, ir.VAR))
+    if variables is None and len(exprs) == 1 and is_fpcore(exprs[0]):
+        from .fpcore import from_fpcore
+        variables = from_fpcore(exprs[0], dtype=d).variables      # FPCore's argument order
     all_params = pnames + tuple(p for p in ir.leaf_names(nodes, ir.PARAM) if p not in pnames)
     program = Program.build(nodes, d, variables=variables, parameters=all_params)
     program = program.with_outputs(run_passes(list(program.outputs), optimize, fastmath))

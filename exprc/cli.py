@@ -36,8 +36,17 @@ def _one_line(exc: BaseException) -> str:
 def _emit(args) -> str:
     from .api import compile as compile_expr
     from .backends.c_source import emit_c
-    backend = "triton" if args.emit in ("triton", "ptx") else ("numpy" if args.emit == "c" else "llvm")
     params = [p for p in (args.params or "").split(",") if p]
+    if args.emit == "fpcore":
+        from .api import is_fpcore, to_node
+        from .fpcore import from_fpcore, to_fpcore
+        if params:
+            raise ExprcError("FPCore has no parameters: --params cannot be emitted as FPCore")
+        if is_fpcore(args.expr):
+            core = from_fpcore(args.expr, dtype=args.dtype)
+            return to_fpcore(core.node, core.variables, core.name)
+        return to_fpcore(to_node(args.expr, dtype=args.dtype))
+    backend = "triton" if args.emit in ("triton", "ptx") else ("numpy" if args.emit == "c" else "llvm")
     k = compile_expr(args.expr, dtype=args.dtype, backend=backend, fastmath=args.fastmath,
                      optimize=args.opt, parameters=params or None)
     if args.emit == "c":
@@ -152,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compile", help="print the compiled kernel's code")
     c.add_argument("expr")
     c.add_argument("--dtype", default="f32", help="f32 or f64 (default f32)")
-    c.add_argument("--emit", default="llvm", choices=["llvm", "llvm-opt", "asm", "c", "triton", "ptx"])
+    c.add_argument("--emit", default="llvm", choices=["llvm", "llvm-opt", "asm", "c", "triton", "ptx", "fpcore"])
     c.add_argument("-o", "--output")
     c.add_argument("--fastmath", action="store_true")
     c.add_argument("-O", dest="opt", type=int, default=2, choices=[0, 1, 2])

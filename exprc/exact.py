@@ -30,6 +30,7 @@ _MP_SPECIAL = {
     "exp2": lambda mp, x: mp.power(2, x),
     "log2": lambda mp, x: mp.log(x, 2),
     "cbrt": lambda mp, x: mp.sign(x) * mp.cbrt(abs(x)),   # the real cube root
+    "lgamma": lambda mp, x: mp.log(abs(mp.gamma(x))),     # C's lgamma is log|gamma|
     "log_iv": lambda mp, v, x: _mp_bessel(mp, "log_iv", v, x),
     "log_kv": lambda mp, v, x: _mp_bessel(mp, "log_kv", v, x),
     "log_ive": lambda mp, v, x: _mp_bessel(mp, "log_ive", v, x),
@@ -67,14 +68,62 @@ def _mp_eval(op: ops.Op, values: list[Fraction], prec: int):
     import mpmath
     with mpmath.workprec(prec):
         xs = [mpmath.mpf(v.numerator) / v.denominator for v in values]
-        fn = _MP_SPECIAL.get(op.mp)
+        r = _mp_call(op, xs)
+        return None if r is None else from_mpf(r)
+
+
+def _mp_call(op: ops.Op, xs: list):
+    """op.mp on mpf arguments at the caller's working precision; None outside the real domain."""
+    import mpmath
+    fn = _MP_SPECIAL.get(op.mp)
+    try:
+        r = fn(mpmath, *xs) if fn else getattr(mpmath, op.mp)(*xs)
+    except (ValueError, ZeroDivisionError):
+        return None
+    return r if isinstance(r, mpmath.mpf) else None    # complex: outside the real domain
+
+
+_MP_ARITH = {
+    # + - * exactly (no rounding at any precision), so cancellation costs no bits at all
+    "add": lambda mp, a, b: mp.fadd(a, b, exact=True), "sub": lambda mp, a, b: mp.fsub(a, b, exact=True),
+    "mul": lambda mp, a, b: mp.fmul(a, b, exact=True),
+    "div": lambda mp, a, b: None if b == 0 else a / b, "neg": lambda mp, a: -a,
+    "abs": lambda mp, a: abs(a), "fma": lambda mp, a, b, c: mp.fadd(mp.fmul(a, b, exact=True), c),
+    "sqrt": lambda mp, a: None if a < 0 else mp.sqrt(a),
+    "min": lambda mp, a, b: min(a, b), "max": lambda mp, a, b: max(a, b),
+    "lt": lambda mp, a, b: a < b, "le": lambda mp, a, b: a <= b, "gt": lambda mp, a, b: a > b,
+    "ge": lambda mp, a, b: a >= b, "eq": lambda mp, a, b: a == b, "ne": lambda mp, a, b: a != b,
+}
+
+
+def mp_apply(op: ops.Op, args: list):
+    """The real value of op on mpf (or bool) arguments: + - * exact, the rest rounded once to
+    the caller's mpmath working precision; None where the real function is undefined. Ops with an exact rule on
+    rationals (floor, fmod, copysign, ...) use it; transcendental ones their mpmath function."""
+    import mpmath
+    fn = _MP_ARITH.get(op.name)
+    if fn is not None:
+        return fn(mpmath, *args)
+    if any(isinstance(a, bool) for a in args):
+        args = [mpmath.mpf(int(a)) if isinstance(a, bool) else a for a in args]
+    if op.exact is not None:
         try:
-            r = fn(mpmath, *xs) if fn else getattr(mpmath, op.mp)(*xs)
-        except (ValueError, ZeroDivisionError):
-            return None
-        if not isinstance(r, mpmath.mpf):   # complex: outside the real domain
-            return None
-        return from_mpf(r)
+            r = op.exact(*[_fraction(a) for a in args])
+        except (ZeroDivisionError, ValueError, OverflowError):
+            r = None
+        if r is not None:
+            return r if isinstance(r, bool) else mpmath.mpf(r.numerator) / r.denominator
+    if op.mp is None:
+        return None
+    return _mp_call(op, args)
+
+
+def _fraction(x) -> Fraction:
+    import mpmath
+    if not mpmath.isfinite(x):
+        raise ValueError("not finite")
+    man, exp = x.man_exp
+    return Fraction(man) * Fraction(2) ** exp if exp >= 0 else Fraction(man, 2 ** -exp)
 
 
 def fold_values(op: ops.Op, values: list, dtype: str, prec: int = PRECISION_BITS):

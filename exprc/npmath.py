@@ -178,5 +178,67 @@ def _scipy_or_math(name: str):
         return _through_float64(lambda x: f(x).astype(np.float64))
 
 
+def _scipy_or_math_named(scipy_name: str, math_name: str):
+    try:
+        import scipy.special as sc
+        return _through_float64(getattr(sc, scipy_name))
+    except ImportError:  # pragma: no cover - scipy is in the test extra
+        f = np.frompyfunc(_nan_outside(getattr(math, math_name)), 1, 1)
+        return _through_float64(lambda x: f(x).astype(np.float64))
+
+
+def _nan_outside(fn):
+    def safe(x):
+        try:
+            return fn(x)
+        except (ValueError, OverflowError):
+            return math.nan if not (x == 0 or x > 0) else math.inf
+    return safe
+
+
+def _lgamma_scipy(x):
+    import scipy.special as sc
+    return np.where(np.isneginf(x), np.inf, sc.gammaln(x))
+
+
+def tgamma(x):
+    """C tgamma: +-inf at +-0, NaN at negative integers and -inf."""
+    x = np.asarray(x)
+    with np.errstate(all="ignore"):
+        r = _gamma(x)
+    pole = (x == 0)
+    return np.where(pole, np.copysign(np.asarray(np.inf, x.dtype), x),
+                    np.where(np.isneginf(x) | ((x < 0) & (np.floor(x) == x)), np.asarray(np.nan, x.dtype), r))
+
+
+def lgamma(x):
+    """C lgamma: log|gamma(x)|, +inf at the poles and at +-inf."""
+    x = np.asarray(x)
+    with np.errstate(all="ignore"):
+        return _lgamma(x)
+
+
+def ieee_remainder(a, b):
+    """C remainder, exact: r = fmod(a, b), moved by |b| when |r| > |b|/2 (Sterbenz: exact),
+    and at |r| == |b|/2 when the truncated quotient is odd (fmod(a, 2b) tells which)."""
+    a, b = np.broadcast_arrays(np.asarray(a), np.asarray(b))
+    with np.errstate(all="ignore"):
+        r = np.fmod(a, b)
+        ab = np.abs(b)
+        half = ab * np.asarray(0.5, ab.dtype)
+        big = ab > np.finfo(ab.dtype).max / 2          # 2b would overflow: quotient is 0 or 1
+        q_odd = np.where(big, np.abs(a) >= ab, np.abs(np.fmod(a, ab + ab)) >= ab)
+        move = (np.abs(r) > half) | ((np.abs(r) == half) & q_odd)
+        out = np.where(move, r - np.copysign(ab, r), r)
+        out = np.where(out == 0, np.copysign(np.zeros_like(out), a), out)
+    return out
+
+
 erf = _scipy_or_math("erf")
 erfc = _scipy_or_math("erfc")
+_gamma = _scipy_or_math_named("gamma", "gamma")
+try:
+    import scipy.special  # noqa: F401
+    _lgamma = _through_float64(_lgamma_scipy)
+except ImportError:  # pragma: no cover
+    _lgamma = _scipy_or_math_named("gammaln", "lgamma")

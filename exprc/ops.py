@@ -102,6 +102,13 @@ def _exact_pow(a: Fraction, b: Fraction):
     return None
 
 
+def _ieee_remainder(a: Fraction, b: Fraction):
+    if b == 0:
+        return None
+    r = a - b * round(a / b)        # Fraction rounding is half to even, as IEEE's remainder
+    return r if r != 0 else None    # zero takes a's sign: leave it to IEEE arithmetic
+
+
 def _ldexp(a: Fraction, b: Fraction):
     k = math.trunc(b)
     return a * Fraction(2) ** k if abs(k) <= 100_000 else None
@@ -320,6 +327,16 @@ _register(
                 numpy=npmath.erf),
     _unary_libm("erfc", 18, "-g * 1.12837916709551257389615890312154517 * exp(-(a * a))",
                 numpy=npmath.erfc),
+    _unary_libm("tgamma", 40, "!tgamma has no derivative (digamma is not an op)", numpy=npmath.tgamma,
+                mp="gamma", sympy=_sp("gamma"), sympy_names=("gamma",),
+                doc="the gamma function (C tgamma); NaN at the poles 0, -1, -2, ... except +-inf at +-0"),
+    _unary_libm("lgamma", 40, "!lgamma has no derivative (digamma is not an op)", numpy=npmath.lgamma,
+                sympy=lambda sp, a: sp.log(sp.Abs(sp.gamma(a))), sympy_names=(),
+                doc="log|gamma(x)| (C lgamma); +inf at the poles"),
+    Op("ieee_remainder", 2, ARITH, npmath.ieee_remainder, 6, exact=_ieee_remainder,
+       sympy=_spf("ieee_remainder"), deriv=("g", "-g * round(a / b)"), llvm=("libm", "remainder"),
+       c="remainder{f}({0}, {1})", triton="libdevice.remainder({0}, {1})", ieee_exact=True,
+       doc="C remainder (FPCore's remainder): a - n*b, n the integer nearest a/b, ties to even; exact"),
     Op("atan2", 2, ARITH, np.arctan2, 25, mp="atan2", sympy=_sp("atan2"),
        deriv=("g * b / (a * a + b * b)", "-g * a / (a * a + b * b)"), llvm=("libm", "atan2"),
        c="atan2{f}({0}, {1})", triton="libdevice.atan2({0}, {1})", aliases=("arctan2",), doc="atan2(y, x)"),

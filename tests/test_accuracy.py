@@ -40,7 +40,7 @@ def test_within_stated_ulp_bound(op, dtype, backend):
     bound = stated_bound(op.name, dtype, backend)
     if bound is None:
         pytest.skip("no bound measured yet: run benchmarks/ulp_table.py")
-    if backend == "llvm" and _table().get("isa") != _current_isa():
+    if _table().get("isa") != _current_isa():    # numpy's float32 SIMD paths dispatch by CPU as well
         pytest.skip(f"bounds were measured with libmvec ISA {_table().get('isa')}, this machine has {_current_isa()}")
     k = exprc.compile(f"{op.name}({', '.join('abc'[:op.arity])})", dtype=dtype, backend=backend,
                       variables=list("abc"[:op.arity]))
