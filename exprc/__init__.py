@@ -54,6 +54,15 @@ def to_fpcore(expr, variables=None, name=None) -> str:
     return _t(to_node(expr), variables, name)
 
 
+def improve(expr, dtype="float64", ranges=None, **options):
+    """The same real function as expr, rewritten to be more accurate in dtype on ranges
+    {name: (lo, hi)} (Herbie-style: an egglog e-graph of rewrites, candidates ranked by error
+    against exact results on sampled inputs, series and regimes); expr's own node when nothing
+    measures better. exprc.accurate.improve_report gives the errors before and after."""
+    from .accurate import improve as _i
+    return _i(expr, dtype, ranges, **options)
+
+
 def grad(expr, wrt=None):
     """Partial derivatives of expr (reverse mode) as IR, one per name in wrt (default: every
     variable, then every parameter)."""
@@ -61,6 +70,6 @@ def grad(expr, wrt=None):
     return _g(expr, wrt)
 
 
-__all__ = ["compile", "evaluate", "parse", "from_sympy", "to_sympy", "from_prefix", "from_fpcore", "to_fpcore", "grad",
+__all__ = ["compile", "evaluate", "parse", "from_sympy", "to_sympy", "from_prefix", "from_fpcore", "to_fpcore", "improve", "grad",
            "Kernel", "Node", "Program", "Population", "FlatPrograms", "parse_many", "ir", "var", "param", "const", "apply", "to_node",
            "ExprcError", "ParseError", "BindError", "CompileError", "TypeMismatch"]

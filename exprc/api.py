@@ -45,6 +45,7 @@ def to_node(expr, dtype="float64", parameters=(), variables=()) -> ir.Node:
 
 def compile(expr, dtype="float64", backend: str = "llvm", fastmath: bool = False, optimize: int = 2,
             variables: Sequence[str] | None = None, parameters: Sequence[str] | None = None,
+            accurate: bool = False, ranges: dict | None = None, precision: str | None = None,
             **backend_options) -> Kernel:
     """Compile an expression (or a tuple of them, for one kernel with several outputs).
 
@@ -56,7 +57,10 @@ def compile(expr, dtype="float64", backend: str = "llvm", fastmath: bool = False
     spells a constant (e, pi, inf, nan), which it is only when not listed. parameters: names to
     treat as runtime parameters (in addition to $names in text). backend_options go to the
     backend, e.g. mathlib="libm" for the LLVM backend to call the C library's elementary
-    functions instead of exprc's own."""
+    functions instead of exprc's own. accurate: rewrite each expression with exprc.improve
+    for ranges {name: (lo, hi)} first (opt-in: the program then computes a different, more
+    accurate sequence of operations). precision="auto" (float32 programs): compute in float64
+    the subexpressions whose float32 evaluation overflows, underflows or cancels on ranges."""
     from .backends import get as get_backend
     d = normalize_dtype(dtype)
     many = isinstance(expr, (tuple, list))
@@ -65,6 +69,16 @@ def compile(expr, dtype="float64", backend: str = "llvm", fastmath: bool = False
         raise ExprcError("nothing to compile")
     pnames = tuple(parameters or ())
     nodes = [to_node(e, d, pnames, variables) for e in exprs]
+    if precision not in (None, "auto", d):
+        raise ExprcError(f"precision must be 'auto' or the dtype, not {precision!r}")
+    if variables is None and (accurate or precision == "auto"):
+        variables = list(ir.leaf_names(nodes, ir.VAR))     # the order the text gave, kept
+    if accurate:
+        from .accurate import improve
+        nodes = [improve(n, d, ranges) for n in nodes]
+    if precision == "auto" and d == "float32":
+        from .accurate.precision import auto_precision
+        nodes = [auto_precision(n, ranges) for n in nodes]
     if variables is None and any(type(e).__module__.startswith("sympy") for e in exprs):
         # sympy reorders terms, so first appearance means little there: sort by name instead
         variables = sorted(ir.leaf_names(nodes, ir.VAR))

@@ -5,6 +5,7 @@ Bad input never prints a traceback: the message is one line on stderr and the ex
 from __future__ import annotations
 
 import argparse
+import re
 import os
 import sys
 from pathlib import Path
@@ -20,6 +21,11 @@ class CliError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # -1e3 and -inf are numbers (--range x -1e3 1e3), not options
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^-inf$")
+
     def error(self, message):  # one line and exit 2, instead of usage + message
         raise CliError(message)
 
@@ -149,6 +155,41 @@ def cmd_ops(args) -> int:
     return 0
 
 
+def _float_arg(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise CliError(f"not a number: {text!r}") from None
+
+
+def cmd_improve(args) -> int:
+    from .accurate import improve_report
+    from .api import is_fpcore
+    from .fpcore import from_fpcore, to_fpcore
+    ranges, expr, variables, name = {}, args.expr, None, None
+    if is_fpcore(expr):
+        core = from_fpcore(expr, dtype=args.dtype)
+        expr, variables, name = core.node, core.variables, core.name
+        ranges.update(core.ranges)
+    for var_name, lo, hi in args.range or ():
+        lo_v, hi_v = _float_arg(lo), _float_arg(hi)
+        if not lo_v <= hi_v:
+            raise CliError(f"--range {var_name}: {lo} is not below {hi}")
+        ranges[var_name] = (lo_v, hi_v)
+    rep = improve_report(expr, dtype=args.dtype, ranges=ranges, points=args.points, seed=args.seed,
+                         time_limit=args.time)
+    if args.fpcore:
+        print(to_fpcore(rep.node, variables, name))
+    else:
+        print(rep.node)
+    where = ", ".join(f"{k} in [{lo:g}, {hi:g}]" for k, (lo, hi) in rep.ranges.items()) or "every finite input"
+    print(f"# {rep.dtype}, {rep.before.points} sampled points ({where})", file=sys.stderr)
+    print(f"# before: {rep.before}; cost {rep.cost_before}", file=sys.stderr)
+    print(f"# after:  {rep.after}; cost {rep.cost_after}" + ("" if rep.improved else " (unchanged)"),
+          file=sys.stderr)
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
     return run_demo(rows=args.rows)
@@ -175,6 +216,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--dtype", default="f64")
     e.add_argument("--backend", default="llvm", choices=["llvm", "numpy"])
     e.set_defaults(func=cmd_eval)
+
+    im = sub.add_parser("improve", help="rewrite an expression to be more accurate on input ranges")
+    im.add_argument("expr", help="exprc text or an (FPCore ...) whose :pre gives ranges")
+    im.add_argument("--range", nargs=3, action="append", metavar=("NAME", "LO", "HI"),
+                    help="the inputs to be accurate on (default: every finite float)")
+    im.add_argument("--dtype", default="f64", help="f64 or f32 (default f64)")
+    im.add_argument("--points", type=int, default=256, help="sampled inputs (default 256)")
+    im.add_argument("--seed", type=int, default=0)
+    im.add_argument("--time", type=float, default=30.0, help="seconds to spend at most (about)")
+    im.add_argument("--fpcore", action="store_true", help="print the result as FPCore")
+    im.set_defaults(func=cmd_improve)
 
     o = sub.add_parser("ops", help="list the supported operations")
     o.set_defaults(func=cmd_ops)

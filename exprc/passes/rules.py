@@ -169,3 +169,130 @@ def _phase_rule(fn: str, pattern: str, sign: int) -> Rule:
 PHASE_RULES: tuple[Rule, ...] = tuple(
     _phase_rule(fn, pattern.format(fn=fn), sign) for fn in ("sin", "cos")
     for pattern, sign in (("{fn}(u + c)", 1), ("{fn}(c + u)", 1), ("{fn}(u - c)", -1)))
+
+
+# ----------------------------------------------------------------------------------------
+# Accuracy rewriting (exprc.improve): identities an e-graph explores, whose candidates are
+# then ranked by error measured against an exact reference. Two sets, kept apart:
+# ACCURACY_EXACT_RULES are exact in IEEE arithmetic as well (they reorder nothing a rounding
+# sees); ACCURACY_REAL_RULES hold on the reals only, often only on part of the domain
+# (sqrt(a) * sqrt(a) is a for a >= 0); a candidate they produce is kept only where it
+# measures better, so a rule that is wrong somewhere costs nothing but search.
+def _both(a: str, b: str, why: str = "", exact: bool = False) -> tuple[Rule, Rule]:
+    return Rule(a, b, exact=exact, why=why), Rule(b, a, exact=exact, why=why)
+
+
+ACCURACY_EXACT_RULES: tuple[Rule, ...] = (
+    Rule("a + b", "b + a", why="IEEE addition commutes"),
+    Rule("a * b", "b * a", why="IEEE multiplication commutes"),
+    *_both("a - b", "a + (-b)", "subtraction is addition of the negation, by definition", exact=True),
+    *_both("-(a * b)", "(-a) * b", "rounding is symmetric in sign", exact=True),
+    *_both("-(a / b)", "(-a) / b", "rounding is symmetric in sign", exact=True),
+    Rule("-(-a)", "a"),
+    Rule("(-a) * (-b)", "a * b"),
+    Rule("a * 1", "a"),
+    Rule("a / 1", "a"),
+)
+
+ACCURACY_REAL_RULES: tuple[Rule, ...] = (
+    Rule("-(a - b)", "b - a", exact=False, why="differs in the sign of a zero result"),
+    # regrouping and distributing: reals only (each rounds differently)
+    *_both("(a + b) + c", "a + (b + c)", "associativity"),
+    *_both("(a * b) * c", "a * (b * c)", "associativity"),
+    *_both("(a + b) - c", "a + (b - c)", "associativity"),
+    *_both("(a - b) + c", "a - (b - c)", "associativity"),
+    *_both("(a - b) - c", "a - (b + c)", "associativity"),
+    *_both("(a * b) / c", "a * (b / c)", "associativity"),
+    *_both("(a / b) / c", "a / (b * c)", "associativity"),
+    Rule("a / (b / c)", "(a * c) / b", exact=False, why="b, c nonzero"),
+    *_both("a * (b + c)", "a * b + a * c", "distributivity"),
+    *_both("a * (b - c)", "a * b - a * c", "distributivity"),
+    *_both("(a + b) / c", "a / c + b / c", "distributivity"),
+    *_both("(a - b) / c", "a / c - b / c", "distributivity"),
+    Rule("a * b - a", "a * (b - 1)", exact=False, why="factoring"),
+    Rule("a * b + a", "a * (b + 1)", exact=False, why="factoring"),
+    # cancellation
+    Rule("a - a", "0", exact=False, why="wrong for inf and NaN"),
+    Rule("(a + b) - a", "b", exact=False, why="cancels exactly on the reals"),
+    Rule("(a + b) - b", "a", exact=False, why="cancels exactly on the reals"),
+    Rule("a - (a - b)", "b", exact=False, why="cancels exactly on the reals"),
+    Rule("a - (a + b)", "-b", exact=False, why="cancels exactly on the reals"),
+    Rule("a + 0", "a", exact=False, why="wrong for a = -0"),
+    Rule("0 - a", "-a", exact=False, why="wrong for a = +0"),
+    Rule("a * 0", "0", exact=False, why="wrong for inf and NaN"),
+    Rule("a / a", "1", exact=False, why="a nonzero"),
+    Rule("(a * b) / a", "b", exact=False, why="a nonzero"),
+    Rule("(a * b) / b", "a", exact=False, why="b nonzero"),
+    Rule("a * (1 / a)", "1", exact=False, why="a nonzero"),
+    # squares and roots: difference of squares, rationalizing, hypot
+    *_both("a * a - b * b", "(a + b) * (a - b)", "difference of squares"),
+    Rule("sqrt(a) - sqrt(b)", "(a - b) / (sqrt(a) + sqrt(b))", exact=False, why="rationalize; a, b >= 0"),
+    Rule("sqrt(a) - b", "(a - b * b) / (sqrt(a) + b)", exact=False, why="rationalize"),
+    Rule("a - sqrt(b)", "(a * a - b) / (a + sqrt(b))", exact=False, why="rationalize"),
+    Rule("a + sqrt(b)", "(a * a - b) / (a - sqrt(b))", exact=False,
+         why="rationalize: -b + sqrt(b*b - 4*a*c) becomes 4*a*c / (-b - sqrt(...)) after cancelling"),
+    Rule("sqrt(a) * sqrt(a)", "a", exact=False, why="a >= 0"),
+    Rule("sqrt(a * a)", "abs(a)", exact=False, why="overflows differently"),
+    Rule("sqrt(a) * sqrt(b)", "sqrt(a * b)", exact=False, why="a, b >= 0"),
+    Rule("sqrt(a * a + b * b)", "hypot(a, b)", exact=False, why="hypot neither overflows nor underflows"),
+    Rule("sqrt(1 + a * a)", "hypot(1, a)", exact=False, why="no overflow of a*a"),
+    Rule("cbrt(a) - cbrt(b)", "(a - b) / (cbrt(a) * cbrt(a) + cbrt(a) * cbrt(b) + cbrt(b) * cbrt(b))",
+         exact=False, why="rationalize a difference of cube roots"),
+    # fractions
+    Rule("a / b - c / d", "(a * d - b * c) / (b * d)", exact=False, why="common denominator"),
+    Rule("a / b + c / d", "(a * d + b * c) / (b * d)", exact=False, why="common denominator"),
+    Rule("1 / a - 1 / b", "(b - a) / (a * b)", exact=False, why="common denominator"),
+    # exponentials and logarithms
+    *_both("exp(a) - 1", "expm1(a)", "expm1 keeps the bits exp(a) - 1 cancels"),
+    *_both("log(1 + a)", "log1p(a)", "log1p keeps the bits 1 + a rounds away"),
+    Rule("log(a + 1)", "log1p(a)", exact=False, why="log1p keeps the bits a + 1 rounds away"),
+    *_both("exp(a + b)", "exp(a) * exp(b)", "reals"),
+    *_both("exp(a - b)", "exp(a) / exp(b)", "reals"),
+    Rule("exp(-a)", "1 / exp(a)", exact=False, why="reals"),
+    Rule("exp(log(a))", "a", exact=False, why="a > 0"),
+    Rule("log(exp(a))", "a", exact=False, why="where exp(a) is finite"),
+    *_both("log(a * b)", "log(a) + log(b)", "a, b > 0"),
+    *_both("log(a / b)", "log(a) - log(b)", "a, b > 0"),
+    Rule("log1p(expm1(a))", "a", exact=False, why="reals"),
+    Rule("expm1(log1p(a))", "a", exact=False, why="a > -1"),
+    *_both("pow(a, b)", "exp(b * log(a))", "a > 0"),
+    Rule("pow(a, b) - 1", "expm1(b * log(a))", exact=False, why="a > 0"),
+    Rule("log(pow(a, b))", "b * log(a)", exact=False, why="a > 0"),
+    Rule("exp(a) - exp(b)", "exp(b) * expm1(a - b)", exact=False, why="no cancellation for a near b"),
+    Rule("exp(a) - exp(-a)", "2 * sinh(a)", exact=False, why="sinh is accurate near 0"),
+    Rule("exp(a) + exp(-a)", "2 * cosh(a)", exact=False, why="reals"),
+    Rule("cosh(a) - 1", "2 * (sinh(a / 2) * sinh(a / 2))", exact=False, why="no cancellation near 0"),
+    Rule("sinh(a) / cosh(a)", "tanh(a)", exact=False, why="no overflow"),
+    Rule("log(a + sqrt(a * a + 1))", "asinh(a)", exact=False, why="reals"),
+    Rule("log(a + sqrt(a * a - 1))", "acosh(a)", exact=False, why="a >= 1"),
+    Rule("log(a) - log(b)", "log1p((a - b) / b)", exact=False, why="a near b"),
+    # trigonometry: half angles and sums to products, where differences cancel
+    Rule("1 - cos(a)", "2 * (sin(a / 2) * sin(a / 2))", exact=False, why="no cancellation near 0"),
+    Rule("1 + cos(a)", "2 * (cos(a / 2) * cos(a / 2))", exact=False, why="no cancellation near pi"),
+    Rule("cos(a) - 1", "-2 * (sin(a / 2) * sin(a / 2))", exact=False, why="no cancellation near 0"),
+    Rule("cos(a) - cos(b)", "-2 * (sin((a + b) / 2) * sin((a - b) / 2))", exact=False, why="sum to product"),
+    Rule("sin(a) - sin(b)", "2 * (cos((a + b) / 2) * sin((a - b) / 2))", exact=False, why="sum to product"),
+    Rule("tan(a) - tan(b)", "sin(a - b) / (cos(a) * cos(b))", exact=False, why="sum to product"),
+    *_both("sin(a + b)", "sin(a) * cos(b) + cos(a) * sin(b)", "angle sum"),
+    *_both("cos(a + b)", "cos(a) * cos(b) - sin(a) * sin(b)", "angle sum"),
+    Rule("sin(a) / cos(a)", "tan(a)", exact=False, why="reals"),
+    Rule("(1 - cos(a)) / sin(a)", "tan(a / 2)", exact=False, why="half angle"),
+    Rule("sin(a) / (1 + cos(a))", "tan(a / 2)", exact=False, why="half angle"),
+    Rule("sin(a) * sin(a) + cos(a) * cos(a)", "1", exact=False, why="Pythagoras"),
+    Rule("1 - sin(a) * sin(a)", "cos(a) * cos(a)", exact=False, why="Pythagoras"),
+    Rule("1 - cos(a) * cos(a)", "sin(a) * sin(a)", exact=False, why="Pythagoras"),
+    Rule("atan(a) - atan(b)", "atan2(a - b, 1 + a * b)", exact=False, why="difference of arctangents"),
+    Rule("cos(a) * cos(a) - sin(a) * sin(a)", "cos(2 * a)", exact=False, why="double angle"),
+    Rule("acos(1 - a)", "2 * asin(sqrt(a / 2))", exact=False, why="no cancellation near 1"),
+    # more fraction and factoring forms that expose a cancellation to the rules above
+    Rule("a - b / c", "(a * c - b) / c", exact=False, why="common denominator"),
+    Rule("a / b - c", "(a - c * b) / b", exact=False, why="common denominator"),
+    Rule("a / b + c", "(a + c * b) / b", exact=False, why="common denominator"),
+    Rule("a * a - 1", "(a + 1) * (a - 1)", exact=False, why="difference of squares"),
+    Rule("1 - a * a", "(1 + a) * (1 - a)", exact=False, why="difference of squares"),
+    Rule("log(1 + exp(a))", "a + log1p(exp(-a))", exact=False, why="no overflow of exp(a) for large a"),
+    Rule("log(exp(a) + 1)", "a + log1p(exp(-a))", exact=False, why="no overflow of exp(a) for large a"),
+    # one rounding instead of two: fma is a real identity and more accurate
+    Rule("a * b + c", "fma(a, b, c)", exact=False, why="rounds once"),
+    Rule("a * b - c", "fma(a, b, -c)", exact=False, why="rounds once"),
+)
