@@ -30,7 +30,7 @@ FUNCTIONS = {
     "fmin": "min", "fmax": "max", "copysign": "copysign", "floor": "floor", "ceil": "ceil",
     "trunc": "trunc", "round": "round", "fmod": "fmod", "erf": "erf", "erfc": "erfc",
     "tgamma": "tgamma", "lgamma": "lgamma", "remainder": "ieee_remainder", "nearbyint": "round",
-    "rint": "round",
+    "rint": "round", "fdim": "fdim",
 }
 COMPARISONS = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq"}
 CONSTANTS = {   # exact where exact, else mpmath names folded in high precision by exprc
@@ -193,7 +193,6 @@ class _Builder:
         if op == "not":
             return ir.apply("where", sub[0], ir.const(False, BOOL), ir.const(True, BOOL))
         derived = {
-            "fdim": lambda a, b: ir.apply("where", ir.apply("le", a, b), ir.const(0, d), ir.apply("sub", a, b)),
             "isnan": lambda a: ir.apply("ne", a, a),
             "isinf": lambda a: ir.apply("eq", ir.apply("abs", a), ir.const(math.inf, d)),
             "isfinite": lambda a: ir.apply("lt", ir.apply("abs", a), ir.const(math.inf, d)),

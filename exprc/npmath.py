@@ -218,6 +218,27 @@ def lgamma(x):
         return _lgamma(x)
 
 
+def as_number(predicate):
+    """A numpy predicate as 1.0 / 0.0 in the input's float dtype."""
+    def apply(a):
+        a = np.asarray(a)
+        return predicate(a).astype(a.dtype)
+    return apply
+
+
+def signbit(a):
+    """1 where a is negative or -0 (never for NaN, whose sign exprc does not expose)."""
+    a = np.asarray(a)
+    return (np.signbit(a) & ~np.isnan(a)).astype(a.dtype)
+
+
+def fdim(a, b):
+    """C fdim: a - b where a > b, +0 where a <= b, NaN where either is NaN."""
+    a, b = np.asarray(a), np.asarray(b)
+    with np.errstate(all="ignore"):
+        return np.where(a <= b, np.zeros((), dtype=np.result_type(a, b)), a - b)
+
+
 def ieee_remainder(a, b):
     """C remainder, exact: r = fmod(a, b), moved by |b| when |r| > |b|/2 (Sterbenz: exact),
     and at |r| == |b|/2 when the truncated quotient is odd (fmod(a, 2b) tells which)."""

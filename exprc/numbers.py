@@ -43,8 +43,27 @@ def to_value(x) -> Value:
     return Fraction(f)
 
 
+_HEX = re.compile(r"0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)[pP]([+-]?\d+)\Z")
+
+
+def hex_value(text: str) -> Fraction:
+    """The exact value of a C99 hex float literal such as '0x1.8p3' (12)."""
+    m = _HEX.match(text)
+    if not m or not (m.group(1) or m.group(2)):
+        raise ValueError(f"not a number: {text!r}")
+    if len(m.group(3)) > 12 or abs(int(m.group(3))) > 4 * MAX_DECIMAL_EXPONENT:
+        raise ValueError(f"number {text!r} is out of range")
+    if len(m.group(1) + m.group(2)) > MAX_LITERAL_DIGITS:
+        raise ValueError("hex literal too long")
+    exponent = int(m.group(3)) - 4 * len(m.group(2))
+    value = Fraction(int((m.group(1) + m.group(2)) or "0", 16))
+    return value * 2 ** exponent if exponent >= 0 else value / 2 ** -exponent
+
+
 def decimal_value(text: str) -> Fraction:
-    """The exact value of a decimal literal such as '6.67430e-11'."""
+    """The exact value of a decimal literal such as '6.67430e-11' (or a hex float)."""
+    if text[:2] in ("0x", "0X"):
+        return hex_value(text)
     m = _DECIMAL.match(text)
     if not m:
         raise ValueError(f"not a number: {text!r}")

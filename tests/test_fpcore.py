@@ -123,3 +123,19 @@ def test_cli_emits_fpcore(capsys):
     assert main(["compile", "sqrt(x + 1) - sqrt(x)", "--emit", "fpcore", "--dtype", "f64"]) == 0
     out = capsys.readouterr().out
     assert from_fpcore(out).node == exprc.parse("sqrt(x + 1) - sqrt(x)")
+
+
+@pytest.mark.parametrize("text, value", [("0x1.8p3", 12), ("0x.8p-1", 0.25), ("0X1P-1074", 5e-324),
+                                          ("0xffp0", 255)])
+def test_hex_float_literals_are_exact_in_exprc_text(text, value):
+    node = exprc.parse(text)
+    assert float(node.value) == value
+
+
+def test_fpcore_classification_functions_are_exprc_functions_too():
+    x = np.array([math.nan, -math.inf, -0.0, 2.0])
+    for backend in ("numpy", "llvm"):
+        k = exprc.compile("isnan(x) + 2 * isinf(x) + 4 * isfinite(x) + 8 * signbit(x) + 16 * fdim(x, 1)",
+                          backend=backend)
+        np.testing.assert_array_equal(k(x)[1:], [2 + 8, 4 + 8, 4 + 16])
+        assert math.isnan(k(x)[0])

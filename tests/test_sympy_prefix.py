@@ -32,8 +32,9 @@ def test_from_sympy(expr, text):
 def test_from_sympy_parameters_and_errors():
     a = sp.Symbol("a")
     assert exprc.from_sympy(a * x, parameters=["a"]).parameters == ("a",)
+    assert exprc.from_sympy(sp.gamma(x)).op == "tgamma"
     with pytest.raises(exprc.ExprcError, match="no exprc op"):
-        exprc.from_sympy(sp.gamma(x))
+        exprc.from_sympy(sp.zeta(x))
 
 
 def test_deep_sympy_expression_converts():

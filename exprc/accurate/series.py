@@ -35,6 +35,18 @@ def _time_limit(seconds: float):
         signal.signal(signal.SIGALRM, old)
 
 
+def _horner(s, x):
+    """A polynomial in x in Horner form (fewer roundings, highest powers innermost); anything
+    else (a Laurent part, other symbols in a way horner cannot take) as it is."""
+    import sympy as sp
+    try:
+        if s.is_polynomial(x):
+            return sp.horner(s, wrt=x)
+    except Exception:
+        pass
+    return s
+
+
 def candidates(node: ir.Node, dtype: str, seconds_each: float = 1.0) -> list[ir.Node]:
     """Series of node in each of its variables around 0 and infinity (others as symbols)."""
     import sympy as sp
@@ -53,7 +65,7 @@ def candidates(node: ir.Node, dtype: str, seconds_each: float = 1.0) -> list[ir.
                         s = sp.series(expr, x, point, n=order).removeO()
                         if s.has(sp.O) or s.has(sp.zoo) or s.has(sp.nan) or s.free_symbols - expr.free_symbols:
                             continue
-                        s = sp.expand(s)
+                        s = _horner(sp.expand(s), x)
                 except (_Timeout, Exception):
                     continue
                 try:
