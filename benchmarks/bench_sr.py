@@ -22,6 +22,9 @@ Metrics, as SRBench defines them:
 
 Usage: python benchmarks/bench_sr.py [--time 10] [--problems 30] [--tools exprc,exprc-1p,pyoperon,gplearn]
        [--json results.json]
+       python benchmarks/bench_sr.py --all --tools exprc,pyoperon --json results/sr120.json
+         (all 120 SRSD problems, grouped easy/medium/hard; about 80 minutes at 10 s per fit;
+          every result is written as it lands and a rerun resumes)
 """
 from __future__ import annotations
 
@@ -46,8 +49,10 @@ OPERATORS = ["add", "sub", "mul", "div", "sin", "cos", "exp", "log", "sqrt"]
 
 # ----------------------------------------------------------------------------- data
 
-def problems(count: int) -> list:
-    chosen = [p for p in feynman.FEYNMAN if len(p.variables) <= 5]
+def problems(count: int, every: bool = False) -> list:
+    """The first count formulas with at most 5 variables (the quick benchmark), or with every:
+    all of SRSD's 120 (easy, medium and hard sets), in the dataset's order."""
+    chosen = list(feynman.FEYNMAN) if every else [p for p in feynman.FEYNMAN if len(p.variables) <= 5]
     return chosen[:count]
 
 
@@ -202,6 +207,8 @@ def main(argv=None) -> int:
                     help="comma-separated; exprc-1p is exprc with its islands in one process")
     ap.add_argument("--noise", default="0,0.01")
     ap.add_argument("--json", help="write every result here (and resume from it)")
+    ap.add_argument("--all", action="store_true",
+                    help="every SRSD Feynman problem (120, any number of variables), tables per difficulty")
     args = ap.parse_args(argv)
     tools = [{"exprc-1p": "exprc, 1 process"}.get(t, t) for t in args.tools.split(",") if t]
     noises = [float(v) for v in args.noise.split(",")]
@@ -209,7 +216,7 @@ def main(argv=None) -> int:
     if args.json and os.path.exists(args.json):
         results = json.load(open(args.json))
     done = {(r["problem"], r["noise"], r["tool"]): r for r in results}
-    probs = problems(args.problems)
+    probs = problems(args.problems if not args.all else len(feynman.FEYNMAN), every=args.all)
     for p in probs:
         truth = truth_sympy(p)
         for noise in noises:
@@ -241,7 +248,14 @@ def main(argv=None) -> int:
                     json.dump(results, open(args.json, "w"), indent=1, default=float)
     if args.json:
         json.dump(results, open(args.json, "w"), indent=1, default=float)
-    print(table(results, tools, noises, len(probs), args.time))
+    print(table([r for r in results if r["problem"] in {p.name for p in probs}], tools, noises, len(probs), args.time))
+    if args.all:
+        group = {p.name: p.difficulty for p in probs}
+        for difficulty in ("easy", "medium", "hard"):
+            rows = [r for r in results if group.get(r["problem"]) == difficulty]
+            n = len({r["problem"] for r in rows})
+            if rows:
+                print(f"\n{difficulty}:" + table(rows, tools, noises, n, args.time))
     return 0
 
 

@@ -189,6 +189,15 @@ def exact_decimal(q: Fraction, max_len: int = 40) -> str | None:
     if d != 1:
         return None
     k = max(twos, fives)
+    if k == 0 and q.numerator.bit_length() > 4 * max_len + 64:
+        n, zeros = q.numerator, 0          # a large integer: short in scientific form (7e114)?
+        while n % 10 == 0 and zeros < 400:
+            n //= 10
+            zeros += 1
+        if zeros and n.bit_length() <= 4 * max_len:
+            digits = str(n)
+            return _scientific(digits, len(digits) - 1 + zeros)
+        return None
     if k > 4 * max_len or q.numerator.bit_length() > 4 * max_len + 64:
         return None          # more than max_len digits whatever the layout
     scaled = q.numerator * 10 ** k // q.denominator    # q == scaled / 10**k exactly

@@ -11,6 +11,8 @@ terms that are best on part of the inputs too, which regime inference then combi
 """
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +36,11 @@ class Candidate:
     cost: int
 
 
-def references(g: EGraph, root: ir.Node, sample: Sample) -> dict:
+class OutOfTime(Exception):
+    """The time limit passed before every class had its references."""
+
+
+def references(g: EGraph, root: ir.Node, sample: Sample, deadline: float = math.inf) -> dict:
     """Exact value per class per point (mpf, bool or None), for every class computable from
     the leaves; classes of input subterms take the input's own value."""
     import mpmath
@@ -57,6 +63,8 @@ def references(g: EGraph, root: ir.Node, sample: Sample) -> dict:
                     break
     refs = {cls: [None] * sample.size for cls in done}
     for k in range(sample.size):
+        if k % 16 == 15 and time.perf_counter() > deadline:
+            raise OutOfTime()
         point = {v: sample.columns[v][k] for v in sample.variables}
         memo: dict = {}
         mp_evaluate(root, point, sample.precision[k], memo)
@@ -168,9 +176,13 @@ class Extractor:
                 keep[id(c.node)] = c
         return list(keep.values())
 
-    def run(self) -> dict:
+    def run(self, deadline: float = math.inf) -> dict:
+        """Pools per class; passes repeat until nothing changes (or the deadline: the pools of
+        the last full pass are kept)."""
         classes = [c for c in self.g.classes if c in self.ref]
         for _ in range(MAX_PASSES):
+            if self.pools and time.perf_counter() > deadline:
+                break
             changed = False
             for cls in classes:
                 cands = list(self.pools.get(cls, ()))

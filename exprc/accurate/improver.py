@@ -20,7 +20,7 @@ from ..passes.rules import ACCURACY_EXACT_RULES, ACCURACY_REAL_RULES
 from . import regimes as regime_mod
 from . import series as series_mod
 from .egraph import saturate
-from .extract import Candidate, Extractor, program_cost, references, weightings
+from .extract import Candidate, Extractor, OutOfTime, program_cost, references, weightings
 from .sampling import Sample, bits_of_error, draw, evaluate_float, ulp_errors
 
 MIN_GAIN_BITS = 0.05       # mean bits an answer must gain over the input to replace it
@@ -96,9 +96,15 @@ def improve_report(expr, dtype: str = "float64", ranges: dict | None = None, *, 
     expansions = series_mod.candidates(node, d) if series else []
     g = saturate([node], ACCURACY_EXACT_RULES + ACCURACY_REAL_RULES, iterations=iterations,
                  node_limit=node_limit, time_limit=max(1.0, time_limit / 4))
-    refs = references(g, node, sample)
+    deadline = start + time_limit
+    try:
+        refs = references(g, node, sample, deadline)
+    except OutOfTime:
+        return Improvement(node, node, d, dict(ranges or {}), before, before, program_cost(node),
+                           program_cost(node), None, g.size, g.iterations, 0, time.perf_counter() - start,
+                           [f"time limit ({time_limit:g} s) reached before any candidate was scored"])
     ex = Extractor(g, refs, sample, weightings(sample))
-    pools = ex.run()
+    pools = ex.run(deadline)
     root = g.roots[0]
     cands: list[Candidate] = list(pools.get(root, ()))
     cands.append(ex.candidate(root, node))

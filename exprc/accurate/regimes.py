@@ -10,6 +10,7 @@ threshold sits halfway (in float order) between the two sample points it separat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -116,5 +117,5 @@ def build(regimes: Regimes, nodes: list[ir.Node], dtype: str) -> ir.Node:
     v = ir.var(regimes.variable, dtype)
     out = nodes[regimes.choice[-1]]
     for t, c in zip(reversed(regimes.thresholds), reversed(regimes.choice[:-1])):
-        out = ir.apply("where", ir.apply("le", v, ir.const(repr(t), dtype)), nodes[c], out)   # prints as chosen
+        out = ir.apply("where", ir.apply("le", v, ir.const(Fraction(repr(t)), dtype)), nodes[c], out)  # prints as chosen
     return out

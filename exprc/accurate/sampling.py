@@ -50,7 +50,22 @@ def ulp_errors(y: np.ndarray, exact_mp: list, dtype: str) -> np.ndarray:
     return np.where(fail, np.inf, err)
 
 
+LINEAR_SHARE = 0.25     # of the points drawn uniformly in value rather than in bit pattern
+
+
 def sample_range(rng: np.random.Generator, lo: float, hi: float, n: int, dtype: str) -> np.ndarray:
+    """n floats of dtype between lo and hi: most uniform over the bit patterns (tiny and huge
+    magnitudes as likely as ordinary ones, as Herbie samples), a quarter uniform in value (the
+    magnitudes near the ends of the range, where data usually lives, well covered too)."""
+    bits = _bit_uniform(rng, lo, hi, n, dtype)
+    linear = rng.random(n) < LINEAR_SHARE
+    if linear.any() and math.isfinite(hi - lo):
+        values = np.asarray(rng.uniform(lo, hi, int(linear.sum())), dtype=dtype)
+        bits[linear] = np.clip(values, np.asarray(lo, dtype), np.asarray(hi, dtype))
+    return bits
+
+
+def _bit_uniform(rng: np.random.Generator, lo: float, hi: float, n: int, dtype: str) -> np.ndarray:
     """n floats of dtype drawn uniformly over the bit patterns between lo and hi."""
     lo_o, hi_o = (float(ordinals(np.array([v]), dtype)[0]) for v in (lo, hi))
     if not lo_o <= hi_o:
