@@ -35,7 +35,8 @@ def _population_parse(text, dtype):
     """exprc.parse, refusing what a population cannot run as the population does (a mutated
     text such as 'd iv(a, b)' can name an op like iv that only compiled kernels have)."""
     node = exprc.parse(text, dtype=dtype, parameters=PARAMETERS)
-    for n in ir.topo([node]):
+    from exprc.passes.fold import fold
+    for n in ir.topo(fold([node])):        # iv(535.2, pi) folds to a constant: nothing to refuse
         if n.args and not exprc.ops.REGISTRY[n.op].population:
             raise ExprcError(f"the population engine cannot evaluate {n.op!r}")
     return node
