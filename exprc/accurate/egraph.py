@@ -123,7 +123,11 @@ def saturate(roots: Sequence[ir.Node], rules: Sequence[Rule], iterations: int = 
              node_limit: int = 6000, time_limit: float = 5.0) -> EGraph:
     """Run the rules over roots in egglog, one iteration at a time, until nothing changes,
     `iterations` have run, the e-graph holds node_limit nodes or time_limit seconds passed."""
-    from egglog import bindings
+    try:
+        from egglog import bindings
+    except ImportError:
+        from ..errors import ExprcError
+        raise ExprcError("exprc.improve needs the egglog package: pip install 'exprc[accurate]'") from None
 
     terms = _Terms()
     lines = [_datatype()]
