@@ -74,11 +74,9 @@ def compile(expr, dtype="float64", backend: str = "llvm", fastmath: bool = False
     if variables is None and (accurate or precision == "auto"):
         variables = list(ir.leaf_names(nodes, ir.VAR))     # the order the text gave, kept
     if accurate:
-        from .accurate import improve
-        nodes = [improve(n, d, ranges) for n in nodes]
+        nodes = [_rewritten("improve", n, d, ranges) for n in nodes]
     if precision == "auto" and d == "float32":
-        from .accurate.precision import auto_precision
-        nodes = [auto_precision(n, ranges) for n in nodes]
+        nodes = [_rewritten("auto_precision", n, d, ranges) for n in nodes]
     if variables is None and any(type(e).__module__.startswith("sympy") for e in exprs):
         # sympy reorders terms, so first appearance means little there: sort by name instead
         variables = sorted(ir.leaf_names(nodes, ir.VAR))
@@ -94,6 +92,31 @@ def compile(expr, dtype="float64", backend: str = "llvm", fastmath: bool = False
     except TypeError as exc:
         raise ExprcError(f"backend {backend!r} does not take {exc}") from None
     return Kernel(program, backend, executable, fastmath, optimize, tuple(nodes) if many else nodes[0])
+
+
+_REWRITE_CACHE: "OrderedDict[tuple, ir.Node]" = OrderedDict()
+
+
+def _rewritten(kind: str, node: ir.Node, dtype: str, ranges) -> ir.Node:
+    """improve / auto_precision of node, remembered per process: they sample and search for
+    seconds, and the same expression is often compiled again (nodes are hash-consed, so the
+    node itself is the key)."""
+    key = (kind, node, dtype, tuple(sorted((k, tuple(map(float, v))) for k, v in (ranges or {}).items())))
+    with _EVAL_LOCK:
+        hit = _REWRITE_CACHE.get(key)
+    if hit is not None:
+        return hit
+    if kind == "improve":
+        from .accurate import improve
+        out = improve(node, dtype, ranges)
+    else:
+        from .accurate.precision import auto_precision
+        out = auto_precision(node, ranges)
+    with _EVAL_LOCK:
+        _REWRITE_CACHE[key] = out
+        while len(_REWRITE_CACHE) > 256:
+            _REWRITE_CACHE.popitem(last=False)
+    return out
 
 
 _EVAL_CACHE: "OrderedDict[tuple, Kernel]" = OrderedDict()
