@@ -15,7 +15,7 @@ from fractions import Fraction
 import numpy as np
 
 from .. import ir
-from .sampling import ordinals
+from .sampling import from_ordinals, ordinals
 
 MAX_REGIMES = 4
 PENALTY_BITS = 0.25     # mean bits of error a split must gain
@@ -95,15 +95,8 @@ def infer(bits: np.ndarray, columns: dict, dtype: str) -> Regimes | None:
 def _between(a, b, dtype: str) -> float:
     """A threshold t with a <= t < b: the number of fewest decimal digits there (it prints as
     written), else the float halfway in float order."""
-    import numpy as np
-    from .sampling import _INT
     oa, ob = ordinals(np.array([a, b]), dtype)
-    mid = np.floor((oa + ob) / 2)
-    itype, utype = _INT[dtype]
-    mag = np.array([abs(mid)]).astype(utype)
-    if mid < 0:
-        mag |= np.array(1, utype) << np.array(8 * np.dtype(itype).itemsize - 1, utype)
-    halfway = float(mag.view(dtype)[0])
+    halfway = float(from_ordinals(np.floor([(oa + ob) / 2]), dtype)[0])
     lo, hi = float(a), float(b)
     for digits in range(1, 18):
         t = float(np.asarray(float(f"{halfway:.{digits - 1}e}"), dtype=dtype))

@@ -70,7 +70,12 @@ def _bit_uniform(rng: np.random.Generator, lo: float, hi: float, n: int, dtype: 
     lo_o, hi_o = (float(ordinals(np.array([v]), dtype)[0]) for v in (lo, hi))
     if not lo_o <= hi_o:
         raise ValueError(f"empty range [{lo}, {hi}]")
-    o = np.floor(rng.uniform(lo_o, np.nextafter(hi_o, math.inf), n))
+    return from_ordinals(np.floor(rng.uniform(lo_o, np.nextafter(hi_o, math.inf), n)), dtype)
+
+
+def from_ordinals(o: np.ndarray, dtype: str) -> np.ndarray:
+    """The floats of dtype whose ordinals (see ordinals) are o (whole numbers, as floats)."""
+    o = np.asarray(o, dtype=np.float64)
     itype, utype = _INT[dtype]
     mag = np.abs(o).astype(utype)
     sign = np.where(o < 0, np.array(1, utype) << np.array(8 * np.dtype(itype).itemsize - 1, utype), 0).astype(utype)
