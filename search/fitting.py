@@ -31,37 +31,50 @@ def levenberg_marquardt(nodes: Sequence[ir.Node], params: Sequence[np.ndarray], 
     def sse(pred):
         with np.errstate(all="ignore"):
             r = (pred.astype(np.float64) - y) * w
-            s = np.einsum("ij,ij->i", r, r)
+            s = (r * r).sum(axis=1)
         return np.where(np.isfinite(s), s, np.inf)
 
+    # candidates with the same number of parameters take each step together (stacked arrays,
+    # one batched solve), so the Python work per iteration is per group, not per candidate
+    sizes = np.array([len(p) for p in params])
+    groups = [np.flatnonzero(sizes == m) for m in np.unique(sizes[has])] if has.any() else []
     with np.errstate(all="ignore"):
         pred, jacs = pop.jacobian(X, params)
         loss = sse(pred)
         for _ in range(iterations):
-            if not has.any():
+            if not groups:
                 break
             trial = [p.copy() for p in params]
-            for k in np.flatnonzero(has):
-                J = jacs[k].astype(np.float64) * w[:, None]
-                r = (pred[k].astype(np.float64) - y) * w
-                if not (np.all(np.isfinite(J)) and np.all(np.isfinite(r))):
+            for idx in groups:
+                J = np.stack([jacs[k] for k in idx]).astype(np.float64) * w[None, :, None]   # [B, n, m]
+                r = (pred[idx].astype(np.float64) - y) * w                                   # [B, n]
+                ok = np.isfinite(J).all(axis=(1, 2)) & np.isfinite(r).all(axis=1)
+                if not ok.any():
                     continue
-                A = J.T @ J
-                g = J.T @ r
+                J, r, sel = J[ok], r[ok], idx[ok]
+                Jt = J.transpose(0, 2, 1)
+                A = Jt @ J                                   # batched BLAS (einsum does not use it)
+                g = (Jt @ r[:, :, None])[:, :, 0]
+                diag = np.diagonal(A, axis1=1, axis2=2)
+                damped = A + (lam[sel][:, None, None] * np.eye(A.shape[1])[None]) * (diag + 1e-12)[:, :, None]
                 try:
-                    step = np.linalg.solve(A + lam[k] * np.diag(np.diag(A) + 1e-12), -g)
-                except np.linalg.LinAlgError:
-                    continue
-                trial[k] = params[k] + step
+                    steps = np.linalg.solve(damped, -g[:, :, None])[:, :, 0]
+                except np.linalg.LinAlgError:          # a singular system: one at a time
+                    steps = np.full(g.shape, np.nan)
+                    for b in range(len(sel)):
+                        try:
+                            steps[b] = np.linalg.solve(damped[b], -g[b])
+                        except np.linalg.LinAlgError:
+                            pass
+                for b, k in enumerate(sel):
+                    if np.isfinite(steps[b]).all():
+                        trial[k] = params[k] + steps[b]
             tpred, tjacs = pop.jacobian(X, trial)
             tloss = sse(tpred)
-            better = tloss < loss
-            for k in np.flatnonzero(has):
-                if better[k]:
-                    params[k], pred[k], jacs[k], loss[k] = trial[k], tpred[k], tjacs[k], tloss[k]
-                    lam[k] = max(lam[k] / 3, 1e-12)
-                else:
-                    lam[k] = min(lam[k] * 4, 1e12)
+            better = (tloss < loss) & has
+            for k in np.flatnonzero(better):
+                params[k], pred[k], jacs[k], loss[k] = trial[k], tpred[k], tjacs[k], tloss[k]
+            lam = np.where(better, np.maximum(lam / 3, 1e-12), np.where(has, np.minimum(lam * 4, 1e12), lam))
     return params, np.where(np.isfinite(loss), loss, np.nan)
 
 
