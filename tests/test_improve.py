@@ -172,3 +172,13 @@ def test_cli_improve_prints_the_rewrite_and_both_errors(capsys):
     assert main(["improve", "1 - cos(x)", "--range", "x", "-1e-3", "1e-3", "--fpcore"]) == 0
     assert capsys.readouterr().out.startswith("(FPCore (x)")
     assert main(["improve", "x + 1", "--range", "x", "2", "1"]) == 2
+
+
+def test_compile_remembers_its_rewrite():
+    ranges = {"x": (0, 1e300)}
+    a = exprc.compile("sqrt(x + 1) - sqrt(x)", accurate=True, ranges=ranges)
+    b = exprc.compile("sqrt(x + 1) - sqrt(x)", accurate=True, ranges=ranges)
+    assert a.program.outputs == b.program.outputs
+    assert "sqrt(x + 1) + sqrt(x)" in str(a.program.outputs[0])
+    x = np.array([1e300, 1e10, 0.5])
+    np.testing.assert_allclose(a(x), 1 / (np.sqrt(x + 1) + np.sqrt(x)), rtol=1e-15)
