@@ -292,6 +292,14 @@ ACCURACY_REAL_RULES: tuple[Rule, ...] = (
     Rule("1 - a * a", "(1 + a) * (1 - a)", exact=False, why="difference of squares"),
     Rule("log(1 + exp(a))", "a + log1p(exp(-a))", exact=False, why="no overflow of exp(a) for large a"),
     Rule("log(exp(a) + 1)", "a + log1p(exp(-a))", exact=False, why="no overflow of exp(a) for large a"),
+    # Smith's complex division (1962): scale by the larger of |c|, |d| so c*c + d*d cannot
+    # overflow or underflow; the real and the imaginary part of (a + bi) / (c + di)
+    Rule("(a * c + b * d) / (c * c + d * d)",
+         "where(abs(d) <= abs(c), (a + b * (d / c)) / (c + d * (d / c)), (a * (c / d) + b) / (c * (c / d) + d))",
+         exact=False, why="Smith's algorithm: no overflow of c*c + d*d"),
+    Rule("(b * c - a * d) / (c * c + d * d)",
+         "where(abs(d) <= abs(c), (b - a * (d / c)) / (c + d * (d / c)), (b * (c / d) - a) / (c * (c / d) + d))",
+         exact=False, why="Smith's algorithm: no overflow of c*c + d*d"),
     # one rounding instead of two: fma is a real identity and more accurate
     Rule("a * b + c", "fma(a, b, c)", exact=False, why="rounds once"),
     Rule("a * b - c", "fma(a, b, -c)", exact=False, why="rounds once"),
