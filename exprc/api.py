@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import re
 import threading
 from collections import OrderedDict
 from typing import Sequence
@@ -19,9 +20,13 @@ from .program import Program
 ExprLike = "str | ir.Node | sympy.Basic"
 
 
+_FPCORE_START = re.compile(r"\s*(;[^\n]*(\n|$)\s*)*\(\s*FPCore\b")
+
+
 def is_fpcore(text) -> bool:
-    """True for text that is an FPCore benchmark, (FPCore ...), rather than infix exprc."""
-    return isinstance(text, str) and text.lstrip().startswith("(FPCore")
+    """True for text that is an FPCore benchmark, (FPCore ...) after any comment lines,
+    rather than infix exprc."""
+    return isinstance(text, str) and _FPCORE_START.match(text) is not None
 
 
 def to_node(expr, dtype="float64", parameters=(), variables=()) -> ir.Node:
@@ -71,18 +76,24 @@ def compile(expr, dtype="float64", backend: str = "llvm", fastmath: bool = False
     nodes = [to_node(e, d, pnames, variables) for e in exprs]
     if precision not in (None, "auto", d):
         raise ExprcError(f"precision must be 'auto' or the dtype, not {precision!r}")
-    if variables is None and (accurate or precision == "auto"):
-        variables = list(ir.leaf_names(nodes, ir.VAR))     # the order the text gave, kept
-    if accurate:
-        nodes = [_rewritten("improve", n, d, ranges) for n in nodes]
-    if precision == "auto" and d == "float32":
-        nodes = [_rewritten("auto_precision", n, d, ranges) for n in nodes]
     if variables is None and any(type(e).__module__.startswith("sympy") for e in exprs):
         # sympy reorders terms, so first appearance means little there: sort by name instead
         variables = sorted(ir.leaf_names(nodes, ir.VAR))
-    if variables is None and len(exprs) == 1 and is_fpcore(exprs[0]):
+    if len(exprs) == 1 and is_fpcore(exprs[0]) and (variables is None or ranges is None):
         from .fpcore import from_fpcore
-        variables = from_fpcore(exprs[0], dtype=d).variables      # FPCore's argument order
+        core = from_fpcore(exprs[0], dtype=d)
+        variables = core.variables if variables is None else variables    # FPCore's argument order
+        ranges = core.ranges if ranges is None else ranges                 # and its :pre
+    if variables is None and (accurate or precision == "auto"):
+        variables = list(ir.leaf_names(nodes, ir.VAR))     # the order the text gave, kept
+    if (accurate or precision == "auto") and ranges:
+        unknown = set(ranges) - set(ir.leaf_names(nodes, ir.VAR))
+        if unknown:
+            raise ExprcError(f"ranges name {', '.join(sorted(unknown))}, not variables of the expression")
+    if accurate:
+        nodes = [_rewritten("improve", n, d, _ranges_for(n, ranges)) for n in nodes]
+    if precision == "auto" and d == "float32":
+        nodes = [_rewritten("auto_precision", n, d, _ranges_for(n, ranges)) for n in nodes]
     all_params = pnames + tuple(p for p in ir.leaf_names(nodes, ir.PARAM) if p not in pnames)
     program = Program.build(nodes, d, variables=variables, parameters=all_params)
     program = program.with_outputs(run_passes(list(program.outputs), optimize, fastmath))
@@ -95,6 +106,14 @@ def compile(expr, dtype="float64", backend: str = "llvm", fastmath: bool = False
 
 
 _REWRITE_CACHE: "OrderedDict[tuple, ir.Node]" = OrderedDict()
+
+
+def _ranges_for(node: ir.Node, ranges: dict | None) -> dict | None:
+    """The ranges of node's own variables (one range table serves every output of a kernel);
+    a name that is no output's variable is refused, so a misspelt range is never ignored."""
+    if not ranges:
+        return ranges
+    return {k: v for k, v in ranges.items() if k in ir.leaf_names([node], ir.VAR)}
 
 
 def _rewritten(kind: str, node: ir.Node, dtype: str, ranges) -> ir.Node:

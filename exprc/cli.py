@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import ops
+from . import ir
 from .errors import ExprcError, ParseError
 
 
@@ -43,8 +44,12 @@ def _emit(args) -> str:
     from .api import compile as compile_expr
     from .backends.c_source import emit_c
     params = [p for p in (args.params or "").split(",") if p]
+    from .api import is_fpcore
+    if args.dtype is None:              # FPCore text brings its :precision; else float32
+        from .fpcore import from_fpcore
+        args.dtype = from_fpcore(args.expr).precision if is_fpcore(args.expr) else "f32"
     if args.emit == "fpcore":
-        from .api import is_fpcore, to_node
+        from .api import to_node
         from .fpcore import from_fpcore, to_fpcore
         if params:
             raise ExprcError("FPCore has no parameters: --params cannot be emitted as FPCore")
@@ -167,22 +172,25 @@ def cmd_improve(args) -> int:
     from .api import is_fpcore
     from .fpcore import from_fpcore, to_fpcore
     ranges, expr, variables, name = {}, args.expr, None, None
+    dtype = args.dtype
     if is_fpcore(expr):
-        core = from_fpcore(expr, dtype=args.dtype)
-        expr, variables, name = core.node, core.variables, core.name
-        ranges.update(core.ranges)
+        core = from_fpcore(expr, dtype=dtype)
+        expr, variables, name, dtype = core.node, core.variables, core.name, core.precision
+        used = set(ir.leaf_names([core.node], ir.VAR))
+        ranges.update({k: v for k, v in core.ranges.items() if k in used})   # :pre may bound unused args
+    dtype = dtype or "f64"
     for var_name, lo, hi in args.range or ():
         lo_v, hi_v = _float_arg(lo), _float_arg(hi)
         if not lo_v <= hi_v:
             raise CliError(f"--range {var_name}: {lo} is not below {hi}")
         ranges[var_name] = (lo_v, hi_v)
-    rep = improve_report(expr, dtype=args.dtype, ranges=ranges, points=args.points, seed=args.seed,
+    rep = improve_report(expr, dtype=dtype, ranges=ranges, points=args.points, seed=args.seed,
                          time_limit=args.time)
     if args.fpcore:
         print(to_fpcore(rep.node, variables, name))
     else:
         print(rep.node)
-    where = ", ".join(f"{k} in [{lo:g}, {hi:g}]" for k, (lo, hi) in rep.ranges.items()) or "every finite input"
+    where = ", ".join(f"{k} in [{lo:g}, {hi:g}]" for k, (lo, hi) in rep.ranges.items()) or "default ranges"
     print(f"# {rep.dtype}, {rep.before.points} sampled points ({where})", file=sys.stderr)
     print(f"# before: {rep.before}; cost {rep.cost_before}", file=sys.stderr)
     print(f"# after:  {rep.after}; cost {rep.cost_after}" + ("" if rep.improved else " (unchanged)"),
@@ -201,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("compile", help="print the compiled kernel's code")
     c.add_argument("expr")
-    c.add_argument("--dtype", default="f32", help="f32 or f64 (default f32)")
+    c.add_argument("--dtype", default=None, help="f32 or f64 (default f32; FPCore text: its :precision)")
     c.add_argument("--emit", default="llvm", choices=["llvm", "llvm-opt", "asm", "c", "triton", "ptx", "fpcore"])
     c.add_argument("-o", "--output")
     c.add_argument("--fastmath", action="store_true")
@@ -220,8 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     im = sub.add_parser("improve", help="rewrite an expression to be more accurate on input ranges")
     im.add_argument("expr", help="exprc text or an (FPCore ...) whose :pre gives ranges")
     im.add_argument("--range", nargs=3, action="append", metavar=("NAME", "LO", "HI"),
-                    help="the inputs to be accurate on (default: every finite float)")
-    im.add_argument("--dtype", default="f64", help="f64 or f32 (default f64)")
+                    help="the inputs to be accurate on (default: +-1e300 in f64, +-1e37 in f32)")
+    im.add_argument("--dtype", default=None, help="f64 or f32 (default f64; FPCore text: its :precision)")
     im.add_argument("--points", type=int, default=256, help="sampled inputs (default 256)")
     im.add_argument("--seed", type=int, default=0)
     im.add_argument("--time", type=float, default=30.0, help="seconds to spend at most (about)")

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+import numpy as np
+
 from . import ir, ops
 from .dtypes import BOOL, normalize_dtype
 from .errors import ExprcError, ParseError
@@ -27,15 +29,16 @@ FUNCTIONS = {
     "log1p": "log1p", "pow": "pow", "sin": "sin", "cos": "cos", "tan": "tan", "asin": "asin",
     "acos": "acos", "atan": "atan", "atan2": "atan2", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
     "asinh": "asinh", "acosh": "acosh", "atanh": "atanh", "fma": "fma", "hypot": "hypot",
-    "fmin": "min", "fmax": "max", "copysign": "copysign", "floor": "floor", "ceil": "ceil",
-    "trunc": "trunc", "round": "round", "fmod": "fmod", "erf": "erf", "erfc": "erfc",
+    "copysign": "copysign", "floor": "floor", "ceil": "ceil",
+    "trunc": "trunc", "fmod": "fmod", "erf": "erf", "erfc": "erfc",
     "tgamma": "tgamma", "lgamma": "lgamma", "remainder": "ieee_remainder", "nearbyint": "round",
     "rint": "round", "fdim": "fdim",
 }
 COMPARISONS = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq"}
+_DERIVED_ARITY = {"isnan": 1, "isinf": 1, "isfinite": 1, "isnormal": 1, "signbit": 1}
 CONSTANTS = {   # exact where exact, else mpmath names folded in high precision by exprc
     "PI": "pi", "E": "e", "PI_2": ("pi", Fraction(1, 2)), "PI_4": ("pi", Fraction(1, 4)),
-    "2_PI": ("pi", 2), "M_1_PI": ("pi", -1), "M_2_PI": ("pi", -2),
+    "M_1_PI": ("pi", -1), "M_2_PI": ("pi", -2), "HUGE_VAL": float("inf"), "MAXFLOAT": ("maxfloat", None),
     "INFINITY": float("inf"), "NAN": float("nan"), "TRUE": True, "FALSE": False,
     "LN2": ("log", 2), "LN10": ("log", 10), "SQRT2": ("sqrt", 2), "SQRT1_2": ("sqrt", Fraction(1, 2)),
     "LOG2E": ("log2e", None), "LOG10E": ("log10e", None), "M_2_SQRTPI": ("2/sqrtpi", None),
@@ -99,13 +102,29 @@ def _read(text: str):
 
 
 def _number(tok: str):
-    if re.fullmatch(r"[+-]?0[xX][0-9a-fA-F.]+(p[+-]?\d+)?", tok):
-        return Fraction(float.fromhex(tok))
-    if re.fullmatch(r"[+-]?\d+/\d+", tok):
-        return Fraction(tok)
-    if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", tok):
-        return Fraction(tok)
+    """The exact value of an FPCore number (decimal, rational n/d, hex float), or None."""
+    from .numbers import decimal_value
+    sign = -1 if tok[:1] == "-" else 1
+    body = tok[1:] if tok[:1] in "+-" else tok
+    try:
+        if re.fullmatch(r"0[xX]([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?\d+", body):
+            return sign * decimal_value(body)                # exact, as exprc reads hex floats
+        if re.fullmatch(r"\d+/\d+", body):
+            n, d = body.split("/")
+            if len(n) > 4000 or len(d) > 4000:
+                raise ValueError(f"number {tok[:40]!r} has too many digits")
+            if int(d) == 0:
+                raise ValueError(f"rational {tok!r} divides by zero")
+            return sign * Fraction(int(n), int(d))
+        if re.fullmatch(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", body):
+            return sign * decimal_value(body)
+    except ValueError as exc:
+        raise _NumberError(str(exc)) from None
     return None
+
+
+class _NumberError(ValueError):
+    pass
 
 
 class _Builder:
@@ -137,6 +156,9 @@ class _Builder:
         if fn == "pi":
             return ir.apply("mul", ir.nullary("pi", d), ir.const(arg, d)) if arg > 0 else \
                 ir.apply("div", ir.const(-arg, d), ir.nullary("pi", d))
+        if fn == "maxfloat":
+            from .dtypes import FORMATS
+            return ir.const(Fraction(np.finfo(FORMATS[d].np_type).max), d)
         if fn == "log2e":
             return ir.apply("div", ir.const(1, d), ir.apply("log", ir.const(2, d)))
         if fn == "log10e":
@@ -151,7 +173,10 @@ class _Builder:
             tok = item[0]
             if tok in env:
                 return env[tok]
-            value = _number(tok)
+            try:
+                value = _number(tok)
+            except _NumberError as exc:
+                raise self.fail(item, str(exc)) from None
             if value is not None:
                 return ir.const(value, d)
             if tok in CONSTANTS:
@@ -170,8 +195,8 @@ class _Builder:
                 raise self.fail(head, "if takes a condition and two branches")
             c, a, b = (self.expr(x, env) for x in args)
             return ir.apply("where", c, a, b)
-        if op == "!":
-            return self.expr(args[-1], env) if args else self.expr((), env)   # properties: ignored
+        if op == "!":        # (! :prop value ... expr): the expression, its annotations not applied
+            return self.expr(args[-1], env) if args else self.expr((), env)
         sub = [self.expr(x, env) for x in args]
         if op == "-" and len(sub) == 1:
             return ir.apply("neg", sub[0])
@@ -186,6 +211,22 @@ class _Builder:
 
     def binary(self, head, op: str, sub: list[ir.Node]) -> ir.Node:
         d = self.dtype
+        want = {"and": 2, "or": 2, "not": 1, "fdim": 2, "round": 1, "fmin": 2, "fmax": 2}.get(op)
+        if want is None and op in _DERIVED_ARITY:
+            want = _DERIVED_ARITY[op]
+        if want is not None and len(sub) != want:
+            raise self.fail(head, f"{op} takes {want} argument{'s' if want != 1 else ''}, got {len(sub)}")
+        if op in ("and", "or", "not") and any(x.dtype != BOOL for x in sub):
+            raise self.fail(head, f"{op} takes conditions (comparisons, TRUE, FALSE), not numbers")
+        if op == "round":       # C round: halves away from zero (exprc's round is half to even)
+            a = sub[0]
+            t = ir.apply("trunc", a)
+            half = ir.apply("ge", ir.apply("abs", ir.apply("sub", a, t)), ir.const(Fraction(1, 2), d))
+            return ir.apply("where", half, ir.apply("add", t, ir.apply("copysign", ir.const(1, d), a)), t)
+        if op in ("fmin", "fmax"):   # C: a NaN operand gives the other one
+            a, b = sub
+            inner = ir.apply("min" if op == "fmin" else "max", a, b)
+            return ir.apply("where", ir.apply("ne", a, a), b, ir.apply("where", ir.apply("ne", b, b), a, inner))
         if op == "and":
             return ir.apply("where", sub[0], sub[1], ir.const(False, BOOL))
         if op == "or":
@@ -244,7 +285,10 @@ def _ranges(pre, b: _Builder, names: list[str]) -> dict[str, tuple[float, float]
     out: dict[str, list[float]] = {}
 
     def value(item):
-        n = _number(item[0]) if isinstance(item, tuple) else None
+        try:
+            n = _number(item[0]) if isinstance(item, tuple) else None
+        except _NumberError:
+            return None
         if n is None and isinstance(item, tuple) and item[0] in ("PI", "E"):
             return math.pi if item[0] == "PI" else math.e
         if n is None and isinstance(item, list) and len(item) == 2 and item[0] == ("-", item[0][1]):
@@ -289,15 +333,19 @@ def from_fpcore(text: str, dtype: str | None = None) -> FPCore:
     args, rest = rest[0], rest[1:]
     names = []
     for a in args:
-        if isinstance(a, list):    # (! :precision binary32 x) or (x n) dimensions
-            a = a[-1]
+        if isinstance(a, list):
+            if a and isinstance(a[0], tuple) and a[0][0] == "!":
+                a = a[-1]          # (! :precision binary32 x): the argument x
+            else:
+                raise _error(text, a[0][1] if a and isinstance(a[0], tuple) else 0,
+                             "tensor arguments (x n) are not supported")
         if not isinstance(a, tuple):
             raise ParseError("an FPCore argument must be a name", text)
         names.append(a[0])
     props: dict[str, object] = {}
     while len(rest) >= 2 and isinstance(rest[0], tuple) and rest[0][0].startswith(":"):
         key, val = rest[0][0][1:], rest[1]
-        props[key] = val[0].strip('"') if isinstance(val, tuple) else val
+        props[key] = _unquote(val[0]) if isinstance(val, tuple) else val
         rest = rest[2:]
     if len(rest) != 1:
         raise ParseError("an FPCore has one body expression after its properties", text)
@@ -309,7 +357,12 @@ def from_fpcore(text: str, dtype: str | None = None) -> FPCore:
     dtype = normalize_dtype(dtype)
     b = _Builder(text, dtype)
     env = {n: ir.var(n, dtype) for n in names}
-    node = b.expr(rest[0], env)
+    try:
+        node = b.expr(rest[0], env)
+    except ParseError:
+        raise
+    except (ExprcError, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
+        raise ParseError(f"FPCore body: {exc}", text) from None
     ranges = _ranges(props["pre"], b, names) if isinstance(props.get("pre"), list) else {}
     name = props.get("name") if isinstance(props.get("name"), str) else None
     return FPCore(node=node, variables=names, name=name, precision=dtype, ranges=ranges,
@@ -318,7 +371,8 @@ def from_fpcore(text: str, dtype: str | None = None) -> FPCore:
 
 # ------------------------------------------------------------------------------ out
 
-_OUT = {v: k for k, v in FUNCTIONS.items() if k not in ("nearbyint", "rint")}
+_OUT = {v: k for k, v in FUNCTIONS.items() if k not in ("nearbyint", "remainder")}
+_OUT.update(ieee_remainder="remainder", round="rint")    # exprc round is half to even: C's rint
 _OUT.update({v: k for k, v in COMPARISONS.items()}, ne="!=", neg="-", pi="PI", e="E")
 
 
@@ -333,6 +387,14 @@ def to_fpcore(node: ir.Node, variables=None, name: str | None = None) -> str:
             users[id(a)] = users.get(id(a), 0) + 1
     names: dict[int, str] = {}
     lets: list[tuple[str, str]] = []
+    taken = set(variables)
+
+    def fresh() -> str:
+        k = len(lets)
+        while f"t{k}" in taken:
+            k += 1
+        taken.add(f"t{k}")
+        return f"t{k}"
 
     def text(n: ir.Node) -> str:
         if id(n) in names:
@@ -346,12 +408,19 @@ def to_fpcore(node: ir.Node, variables=None, name: str | None = None) -> str:
                 return "TRUE" if n.value else "FALSE"
             v = n.value
             if isinstance(v, float):
-                return "NAN" if math.isnan(v) else ("INFINITY" if v > 0 else "(- INFINITY)")
+                if math.isnan(v):
+                    return "NAN"
+                if v == 0:
+                    return "(- 0)"           # -0.0: the negation of 0
+                return "INFINITY" if v > 0 else "(- INFINITY)"
             f = Fraction(v)
             s = str(f.numerator) if f.denominator == 1 else f"{f.numerator}/{f.denominator}"
             return s if f >= 0 else f"(- {s[1:]})"
         if n.op == "where":
             body = f"(if {text(n.args[0])} {text(n.args[1])} {text(n.args[2])})"
+        elif n.op in ("min", "max"):     # exprc's propagate NaN; C's fmin/fmax do not
+            a, b = text(n.args[0]), text(n.args[1])
+            body = f"(if (!= {a} {a}) {a} (if (!= {b} {b}) {b} ({'fmin' if n.op == 'min' else 'fmax'} {a} {b})))"
         elif not n.args:
             if n.op not in _OUT:
                 raise ExprcError(f"FPCore has no operation for exprc's {n.op}")
@@ -362,7 +431,7 @@ def to_fpcore(node: ir.Node, variables=None, name: str | None = None) -> str:
                 raise ExprcError(f"FPCore has no operation for exprc's {n.op}")
             body = f"({op} {' '.join(text(a) for a in n.args)})"
         if users.get(id(n), 0) > 1 and n.args:
-            names[id(n)] = f"t{len(lets)}"
+            names[id(n)] = fresh()
             lets.append((names[id(n)], body))
             return names[id(n)]
         return body
@@ -391,6 +460,12 @@ def _spellable(node: ir.Node) -> ir.Node:
             return _spellable(op.expand(*n.args, dtype))
         return _spellable(instantiate(parse(op.expand), dict(zip("abc", n.args)), dtype))
     return ir.transform([node], step)[0]
+
+
+def _unquote(tok: str) -> str:
+    if len(tok) >= 2 and tok[0] == tok[-1] == '"':
+        return re.sub(r"\\(.)", r"\1", tok[1:-1])
+    return tok
 
 
 def _quote(s: str) -> str:

@@ -139,3 +139,42 @@ def test_fpcore_classification_functions_are_exprc_functions_too():
                           backend=backend)
         np.testing.assert_array_equal(k(x)[1:], [2 + 8, 4 + 8, 4 + 16])
         assert math.isnan(k(x)[0])
+
+
+def test_c_semantics_of_round_fmin_fmax():
+    x = np.array([0.5, 2.5, -2.5, 0.49999999999999994])
+    np.testing.assert_array_equal(_run(from_fpcore("(FPCore (x) (round x))"), x), [1, 3, -3, 0])
+    a, b = np.array([1.0, np.nan, np.nan]), np.array([np.nan, 2.0, np.nan])
+    got = _run(from_fpcore("(FPCore (a b) (fmin a b))"), a, b)
+    assert got[0] == 1 and got[1] == 2 and math.isnan(got[2])
+    # and back: exprc's half-even round is C's rint; exprc's NaN-propagating min stays so
+    text = exprc.to_fpcore("round(x) + min(x, y)")
+    assert "(rint x)" in text
+    x, y = np.array([2.5, np.nan]), np.array([1.0, 1.0])
+    back = _run(from_fpcore(text), x, y)
+    assert back[0] == 3.0 and math.isnan(back[1])
+
+
+def test_negative_zero_and_let_names_that_would_shadow():
+    assert from_fpcore(exprc.to_fpcore(exprc.parse("x + -0.0"))).node == exprc.parse("x + -0.0")
+    text = exprc.to_fpcore("(sin(t0) + t0) * sin(t0)")
+    assert from_fpcore(text).node == exprc.parse("(sin(t0) + t0) * sin(t0)")
+
+
+@pytest.mark.parametrize("text, where", [
+    ("(FPCore (x) (and x))", "takes 2"), ("(FPCore (x) (isnan x x))", "takes 1"),
+    ("(FPCore (x) (/ x 1/0))", "divides by zero"), ("(FPCore (x) (and 1.5 (< x 1)))", "conditions"),
+    ("(FPCore (x) (+ x 1e3000000))", "out of range"), ("(FPCore ((x n)) x)", "tensor"),
+])
+def test_malformed_bodies_are_parse_errors_not_crashes(text, where):
+    with pytest.raises(exprc.ParseError) as info:
+        from_fpcore(text)
+    assert where in str(info.value)
+
+
+def test_fpcore_after_comments_and_its_precision_on_the_command_line(capsys):
+    from exprc.api import is_fpcore
+    from exprc.cli import main
+    assert is_fpcore("; kernel\n(FPCore (x) x)")
+    assert main(["compile", "(FPCore (x) (+ x 1))", "--emit", "fpcore"]) == 0
+    assert ":precision binary64" in capsys.readouterr().out

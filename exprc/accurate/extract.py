@@ -22,7 +22,7 @@ from ..dtypes import BOOL
 from ..exact import fold_values, mp_apply
 from ..numbers import round_value
 from .egraph import EGraph
-from .sampling import MAX_BITS, Sample, bits_of_error, mp_evaluate
+from .sampling import MAX_BITS, Sample, bits_of_error, mp_evaluate, mp_to_float
 
 POOL_PER_WEIGHT = 2
 MAX_PASSES = 8
@@ -105,8 +105,7 @@ def _reference_arrays(refs: dict, dtype: str) -> dict:
             arr = np.array([bool(v) if v is not None else False for v in vals])
         else:
             with np.errstate(all="ignore"):
-                arr = np.array([float(v) if v is not None else np.nan for v in vals], dtype=np.float64)
-                arr = arr.astype(dtype)
+                arr = np.array([mp_to_float(v, dtype) if v is not None else np.nan for v in vals], dtype=dtype)
         out[cls] = (arr, valid, is_bool)
     return out
 

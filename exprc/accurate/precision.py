@@ -82,7 +82,7 @@ def _score(err: np.ndarray, tol: float) -> tuple:
 def auto_precision(expr, ranges: dict | None = None, *, points: int = 1024, seed: int = 0,
                    tolerance: float = TOLERANCE, sample: Sample | None = None) -> ir.Node:
     """expr as a float32 program with float64 where its float32 evaluation fails on ranges
-    {name: (lo, hi)} (default: every finite float32). A float64 expression is returned as is."""
+    {name: (lo, hi)} (a variable without one: +-1e37). A float64 expression is returned as is."""
     from ..api import to_node
     node = to_node(expr, "float32") if not isinstance(expr, ir.Node) else expr
     if node.dtype != "float32":

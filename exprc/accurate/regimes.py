@@ -95,8 +95,8 @@ def infer(bits: np.ndarray, columns: dict, dtype: str) -> Regimes | None:
 def _between(a, b, dtype: str) -> float:
     """A threshold t with a <= t < b: the number of fewest decimal digits there (it prints as
     written), else the float halfway in float order."""
-    oa, ob = ordinals(np.array([a, b]), dtype)
-    halfway = float(from_ordinals(np.floor([(oa + ob) / 2]), dtype)[0])
+    oa, ob = (int(v) for v in ordinals(np.array([a, b]), dtype))
+    halfway = float(from_ordinals(np.array([(oa + ob) // 2]), dtype)[0])
     lo, hi = float(a), float(b)
     for digits in range(1, 18):
         t = float(np.asarray(float(f"{halfway:.{digits - 1}e}"), dtype=dtype))

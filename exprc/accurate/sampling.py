@@ -24,11 +24,22 @@ _START_PREC, _MAX_PREC = 128, 8192
 
 
 def ordinals(x: np.ndarray, dtype: str) -> np.ndarray:
-    """Floats as integers in the order of their values (-0 and +0 both 0), as float64."""
+    """Floats as int64 integers in the order of their values (-0 and +0 both 0): neighbours
+    differ by 1, so distances between them count ULPs exactly."""
     x = np.asarray(x, dtype=dtype)
-    i = x.view(_INT[dtype][0]).astype(np.float64)
-    mag = (x.view(_INT[dtype][1]) & np.array(np.iinfo(_INT[dtype][0]).max, _INT[dtype][1])).astype(np.float64)
-    return np.where(i < 0, -mag, mag)
+    itype, utype = _INT[dtype]
+    mag = (x.view(utype) & np.array(np.iinfo(itype).max, utype)).astype(np.int64)
+    return np.where(x.view(itype) < 0, -mag, mag)
+
+
+def ordinal_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """|a - b| for int64 ordinals, as float64 (exact below 2**53; past that, where the two
+    have opposite signs and the int64 difference could overflow, close enough)."""
+    same = (a >= 0) == (b >= 0)
+    with np.errstate(over="ignore"):
+        exact = np.abs(np.where(same, a - b, 0)).astype(np.float64)
+    far = np.abs(a.astype(np.float64)) + np.abs(b.astype(np.float64))
+    return np.where(same, exact, far)
 
 
 def bits_of_error(y: np.ndarray, exact: np.ndarray, dtype: str) -> np.ndarray:
@@ -37,8 +48,7 @@ def bits_of_error(y: np.ndarray, exact: np.ndarray, dtype: str) -> np.ndarray:
     y = np.asarray(y, dtype=dtype)
     exact = np.asarray(exact, dtype=dtype)
     with np.errstate(all="ignore"):
-        d = np.abs(ordinals(y, dtype) - ordinals(exact, dtype))
-        bits = np.log2(1.0 + d)
+        bits = np.log2(1.0 + ordinal_distance(ordinals(y, dtype), ordinals(exact, dtype)))
     bad = ~np.isfinite(y) & np.isfinite(exact) | np.isnan(y)
     return np.where(bad, MAX_BITS[dtype], np.minimum(bits, MAX_BITS[dtype]))
 
@@ -67,21 +77,22 @@ def sample_range(rng: np.random.Generator, lo: float, hi: float, n: int, dtype: 
 
 def _bit_uniform(rng: np.random.Generator, lo: float, hi: float, n: int, dtype: str) -> np.ndarray:
     """n floats of dtype drawn uniformly over the bit patterns between lo and hi."""
-    lo_o, hi_o = (float(ordinals(np.array([v]), dtype)[0]) for v in (lo, hi))
+    lo_o, hi_o = (int(ordinals(np.array([v]), dtype)[0]) for v in (lo, hi))
     if not lo_o <= hi_o:
         raise ValueError(f"empty range [{lo}, {hi}]")
-    return from_ordinals(np.floor(rng.uniform(lo_o, np.nextafter(hi_o, math.inf), n)), dtype)
+    return from_ordinals(rng.integers(lo_o, hi_o, n, endpoint=True), dtype)
 
 
 def from_ordinals(o: np.ndarray, dtype: str) -> np.ndarray:
-    """The floats of dtype whose ordinals (see ordinals) are o (whole numbers, as floats)."""
-    o = np.asarray(o, dtype=np.float64)
+    """The floats of dtype whose ordinals (see ordinals) are o."""
+    o = np.asarray(o, dtype=np.int64)
     itype, utype = _INT[dtype]
     mag = np.abs(o).astype(utype)
     sign = np.where(o < 0, np.array(1, utype) << np.array(8 * np.dtype(itype).itemsize - 1, utype), 0).astype(utype)
     return (mag | sign).view(dtype)
 
 
+# a variable without a range: these bounds (all but the last few binades of finite floats)
 DEFAULT_RANGE = {"float64": (-1e300, 1e300), "float32": (-1e37, 1e37)}
 
 
@@ -99,7 +110,17 @@ class Sample:
         return len(self.exact)
 
     def exact_floats(self) -> np.ndarray:
-        return np.array([float(v) for v in self.exact], dtype=self.dtype)
+        return np.array([mp_to_float(v, self.dtype) for v in self.exact], dtype=self.dtype)
+
+
+def mp_to_float(v, dtype: str) -> float:
+    """An mpf rounded once to dtype (float32 through 24 bits, not through float64 first;
+    float32 subnormals excepted)."""
+    import mpmath
+    if dtype == "float32" and mpmath.isfinite(v) and v != 0 and abs(v) >= 2.0 ** -126:
+        with mpmath.workprec(24):
+            v = +v
+    return float(v)
 
 
 def _leaf_value(node: ir.Node, point: dict):

@@ -26,6 +26,9 @@ def _time_limit(seconds: float):
         raise _Timeout()        # no alarm outside the main thread: skip rather than risk a hang
     def fire(signum, frame):
         raise _Timeout()
+    pending, _ = signal.getitimer(signal.ITIMER_REAL)
+    if pending:
+        raise _Timeout()        # the caller has an alarm of its own (pytest-timeout, ...): leave it
     old = signal.signal(signal.SIGALRM, fire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
