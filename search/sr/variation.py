@@ -14,7 +14,9 @@ Operators (each returns one child per parent, in order):
   insert     one subtree s wrapped: u(s) or b(s, leaf) / b(leaf, s)
   crossover  one subtree replaced by a random subtree of another parent
 Records are chosen uniformly within each program; children longer than max_records are
-returned as their parents (and flagged).
+returned as their parents (and flagged). Children can hold constant-only subtrees (insert may
+join two constants): the flat form's "already folded" holds again after the caller's
+simplification, which folds them exactly as the language defines.
 """
 from __future__ import annotations
 
