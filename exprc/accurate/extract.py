@@ -19,10 +19,10 @@ import numpy as np
 
 from .. import ir, ops
 from ..dtypes import BOOL
-from ..exact import fold_values, mp_apply
+from ..exact import fold_values
 from ..numbers import round_value
 from .egraph import EGraph
-from .sampling import MAX_BITS, Sample, bits_of_error, mp_evaluate, mp_to_float
+from .sampling import MAX_BITS, Sample, bits_of_error, mp_evaluate, mp_leaf, mp_op, mp_to_float
 
 POOL_PER_WEIGHT = 2
 MAX_PASSES = 8
@@ -77,22 +77,11 @@ def references(g: EGraph, root: ir.Node, sample: Sample, deadline: float = math.
 
 
 def _mp_enode(en, args, point):
-    import mpmath
     if en.leaf is not None:
-        n = en.leaf
-        if n.op == ir.VAR:
-            return mpmath.mpf(float(point[n.value]))
-        return mpmath.mpf(float(round_value(n.value, "float64"))) if isinstance(n.value, float) \
-            else mp_evaluate(n, point, mpmath.mp.prec)
-    op = ops.REGISTRY[en.op]
-    if op.kind == ops.NULLARY:
-        return +getattr(mpmath, op.mp)
-    if op.kind == ops.SELECT:
-        c, a, b = args
-        return None if c is None else (a if c else b)
-    if any(a is None for a in args):
-        return None
-    return mp_apply(op, args)
+        return mp_leaf(en.leaf, point)
+    if not en.kids:                                 # pi, e
+        return +mp_leaf(ir.nullary(en.op), point)
+    return mp_op(en.op, args)
 
 
 def _reference_arrays(refs: dict, dtype: str) -> dict:

@@ -123,7 +123,8 @@ def mp_to_float(v, dtype: str) -> float:
     return float(v)
 
 
-def _leaf_value(node: ir.Node, point: dict):
+def mp_leaf(node: ir.Node, point: dict):
+    """A leaf's exact value at a point (a variable, a constant, pi or e at the working precision)."""
     import mpmath
     if node.op == ir.VAR:
         return mpmath.mpf(float(point[node.value]))
@@ -148,15 +149,17 @@ def mp_evaluate(root: ir.Node, point: dict, prec: int, memo: dict | None = None)
             if id(n) in memo:
                 continue
             if not n.args:
-                v = _leaf_value(n, point)
+                v = mp_leaf(n, point)
                 memo[id(n)] = v if isinstance(v, bool) else +v
                 continue
             args = [memo[id(a)] for a in n.args]
-            memo[id(n)] = _apply(n.op, args)
+            memo[id(n)] = mp_op(n.op, args)
     return memo[id(root)]
 
 
-def _apply(opname: str, args: list):
+def mp_op(opname: str, args: list):
+    """One op on exact values (mpf or bool; None where a value is undefined, which a select
+    not taking it ignores)."""
     op = ops.REGISTRY[opname]
     if op.kind == ops.SELECT:
         c, a, b = args
