@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import ir
 from ..passes.fold import fold
-from ..passes.rules import ACCURACY_EXACT_RULES, ACCURACY_REAL_RULES
+from ..passes.rules import ACCURACY_RULES
 from . import regimes as regime_mod
 from . import series as series_mod
 from .egraph import saturate
@@ -96,7 +96,7 @@ def improve_report(expr, dtype: str = "float64", ranges: dict | None = None, *, 
     sample = draw(node, variables, ranges or {}, points, d, seed=seed)
     before = stats(node, sample)
     expansions = series_mod.candidates(node, d, seconds_each=min(1.0, time_limit / 30)) if series else []
-    g = saturate([node], ACCURACY_EXACT_RULES + ACCURACY_REAL_RULES, iterations=iterations,
+    g = saturate([node], ACCURACY_RULES, iterations=iterations,
                  node_limit=node_limit, time_limit=max(1.0, time_limit / 4))
     deadline = start + time_limit
     try:
