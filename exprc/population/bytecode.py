@@ -7,6 +7,7 @@ prediction and its derivatives) are compiled one at a time, reusing slots after 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -17,9 +18,28 @@ from . import encoding as enc
 from .flat import FlatPrograms
 
 
-def tree_bytecode(flat: FlatPrograms, variables: Sequence[str], param_slot: np.ndarray) -> enc.Bytecode:
-    """Bytecode for one output per program. variables: the column order of X; param_slot: each
-    parameter record's index in its program's parameter vector (FlatPrograms.parameter_slots)."""
+@dataclass
+class TreeLayout:
+    """Where every record of a batch of tree programs lives in the stack machine: the slot it
+    writes (own), the slots its operands are read from, the record that produces each operand,
+    and whether it runs once per candidate (hoisted: constants and parameters). Shared by the
+    prediction bytecode (tree_bytecode) and the forward-mode Jacobian (tangent.py)."""
+    code: np.ndarray          # int64 per record
+    cand: np.ndarray          # program of each record
+    arity: np.ndarray
+    own_slot: np.ndarray
+    operands: list            # three arrays: operand slot k of each record (0 when unused)
+    producers: list           # three arrays: the record producing operand k
+    keep: np.ndarray          # records that become instructions
+    hoisted: np.ndarray
+    out_arg: np.ndarray
+    res: np.ndarray           # each program's result slot
+    first_free: np.ndarray    # per program: the first slot it does not use
+    slots: int
+
+
+def tree_layout(flat: FlatPrograms, variables: Sequence[str], param_slot: np.ndarray) -> TreeLayout:
+    """The stack-machine layout of every record (see TreeLayout), in numpy for the whole batch."""
     flat.check()
     code = flat.code.astype(np.int64)
     ncand = len(flat)
@@ -64,24 +84,44 @@ def tree_bytecode(flat: FlatPrograms, variables: Sequence[str], param_slot: np.n
     keep = ~is_var | root                  # a variable only needs its own instruction at the root
     res = own_slot[start[1:] - 1].astype(np.int32)
 
-    # each candidate: hoisted leaves first (run once), then the rest (run per block)
-    order = np.lexsort((idx, ~hoisted, cand))
-    order = order[keep[order]]
+    out_arg = np.where(is_var, var_col, np.where(is_param, param_slot, 0))
+    first_free = np.maximum(max_depth, 1)
+    np.maximum.at(first_free, cand, own_slot + 1)
+    slots = int(max(max_depth.max(initial=1), own_slot.max(initial=0) + 1))
+    return TreeLayout(code, cand, arity, own_slot, operands, producers, keep, hoisted, out_arg, res,
+                      first_free, slots)
+
+
+def assemble(cand: np.ndarray, hoisted: np.ndarray, key: np.ndarray, fields: dict, values: np.ndarray,
+             ncand: int, res: np.ndarray, rstart: np.ndarray, slots: int) -> enc.Bytecode:
+    """Bytecode from instruction rows in any order: each candidate's hoisted rows first (run
+    once), then the rest (run per block), each group in `key` order."""
+    if slots >= enc.XBASE:
+        raise ExprcError(f"a program needs {slots:,} scratch slots; the population engine has {enc.XBASE - 1:,}")
+    order = np.lexsort((key, ~hoisted, cand))
     new_cand = cand[order]
     counts = np.bincount(new_cand, minlength=ncand)
     cstart = np.zeros(ncand + 1, dtype=np.int64)
     np.cumsum(counts, out=cstart[1:])
     pstart = cstart[:-1] + np.bincount(new_cand, weights=hoisted[order], minlength=ncand).astype(np.int64)
-    out_arg = np.where(is_var, var_col, np.where(is_param, param_slot, 0))
-    slots = int(max(max_depth.max(initial=1), own_slot.max(initial=0) + 1))
-    if slots >= enc.XBASE:
-        raise ExprcError(f"a program needs {slots:,} scratch slots; the population engine has {enc.XBASE - 1:,}")
     take = lambda a: np.ascontiguousarray(a[order], dtype=np.int32)  # noqa: E731
-    values = flat.value[order]
-    return enc.Bytecode(op=take(code), dst=take(own_slot), a=take(operands[0]), b=take(operands[1]),
-                        c=take(operands[2]), arg=take(out_arg), v32=values.astype(np.float32),
-                        v64=values.copy(), cstart=cstart, pstart=pstart, res=res,
-                        rstart=np.arange(ncand + 1, dtype=np.int64), slots=slots)
+    v = values[order]
+    return enc.Bytecode(op=take(fields["op"]), dst=take(fields["dst"]), a=take(fields["a"]),
+                        b=take(fields["b"]), c=take(fields["c"]), arg=take(fields["arg"]),
+                        v32=v.astype(np.float32), v64=v.astype(np.float64), cstart=cstart, pstart=pstart,
+                        res=np.ascontiguousarray(res, dtype=np.int32), rstart=rstart, slots=slots)
+
+
+def tree_bytecode(flat: FlatPrograms, variables: Sequence[str], param_slot: np.ndarray) -> enc.Bytecode:
+    """Bytecode for one output per program. variables: the column order of X; param_slot: each
+    parameter record's index in its program's parameter vector (FlatPrograms.parameter_slots)."""
+    L = tree_layout(flat, variables, param_slot)
+    k = L.keep
+    fields = {"op": L.code[k], "dst": L.own_slot[k], "a": L.operands[0][k], "b": L.operands[1][k],
+              "c": L.operands[2][k], "arg": L.out_arg[k]}
+    ncand = len(flat)
+    return assemble(L.cand[k], L.hoisted[k], np.flatnonzero(k), fields, flat.value[k], ncand, L.res,
+                    np.arange(ncand + 1, dtype=np.int64), L.slots)
 
 
 def dag_bytecode(outputs: Sequence[ir.Node], columns: dict[str, int], params: dict[str, int],

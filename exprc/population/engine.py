@@ -170,6 +170,9 @@ class Population:
         if poff[-1]:
             if params is None:
                 raise BindError("candidates have parameters: pass params=[values per candidate]")
+            if isinstance(params, np.ndarray) and params.ndim == 1 and params.size == poff[-1]:
+                flat[:] = params            # already one vector, candidate after candidate
+                return flat, poff[:-1].copy()
             if len(params) != len(self):
                 raise BindError(f"params needs one vector per candidate ({len(self)}), got {len(params)}")
             for k, (p, cnt) in enumerate(zip(params, counts)):
@@ -314,25 +317,34 @@ class Population:
             grads.append(2.0 * totals[start + 1:start + cnt] / n)
         return losses, grads
 
+    def jacobian_code(self) -> enc.Bytecode:
+        """Forward-mode Jacobian bytecode for the whole population (built once, in bulk)."""
+        code = self._grad_code.get("jacobian")
+        if code is None:
+            from .tangent import jacobian_bytecode
+            counts = np.array([len(p) for p in self.parameters], dtype=np.int64)
+            code = self._grad_code["jacobian"] = jacobian_bytecode(self.flat, self.variables, self._param_slot,
+                                                                   counts)
+        return code
+
+    def jacobian_rows(self, X, params, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Every candidate's prediction and its derivative with respect to each of its
+        parameters, as rows of one (total outputs, n_rows) array: candidate k's rows are
+        rstart[k] (the prediction) and rstart[k] + 1 + j (d / d parameter j). Returns (rows,
+        rstart). params: one vector per candidate, or all of them concatenated."""
+        cols, n = self._columns(X)
+        code = self.jacobian_code()
+        flat, poff = self._params(params)
+        out = np.empty((int(code.rstart[-1]), cols.shape[1]), dtype=np_dtype(self.dtype))
+        runner(self.dtype).run(code, cols, n, flat, poff, "predict", out=out, threads=threads)
+        return out[:, :n], code.rstart
+
     def jacobian(self, X, params, threads: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         """Predictions (n_candidates, n_rows) and, per candidate, d prediction / d parameter as
-        an (n_rows, n_parameters) matrix: what Levenberg-Marquardt needs. The derivatives come
-        from the IR (one DAG per candidate, sharing work with the prediction)."""
-        from ..diff import grad
-        cols, n = self._columns(X)
-        columns = {v: k for k, v in enumerate(self.variables)}
-
-        def outputs(node, names):
-            return [node] + (list(grad(node, ["$" + p for p in names], simplify=False)) if names else [])
-        codes = [self._dag_code(("jacobian", k), k, outputs, columns) for k in range(len(self))]
-        all_code = concat(codes)
-        flat, poff = self._params(params)
-        out = np.empty((int(all_code.rstart[-1]), cols.shape[1]), dtype=np_dtype(self.dtype))
-        runner(self.dtype).run(all_code, cols, n, flat, poff, "predict", out=out, threads=threads)
-        preds = np.empty((len(self), n), dtype=np_dtype(self.dtype))
-        jacs = []
-        for k in range(len(self)):
-            r0, r1 = all_code.rstart[k], all_code.rstart[k + 1]
-            preds[k] = out[r0, :n]
-            jacs.append(out[r0 + 1:r1, :n].T.copy())
+        an (n_rows, n_parameters) matrix: what Levenberg-Marquardt needs. Forward mode, from
+        the registry's derivative templates (tangent.py); a piecewise-constant op contributes
+        0, an op without a derivative NaN."""
+        rows, rstart = self.jacobian_rows(X, params, threads)
+        preds = rows[rstart[:-1]]
+        jacs = [rows[rstart[k] + 1:rstart[k + 1]].T.copy() for k in range(len(self))]
         return preds, jacs
