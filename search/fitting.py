@@ -21,61 +21,109 @@ def levenberg_marquardt(nodes: Sequence[ir.Node], params: Sequence[np.ndarray], 
                         iterations: int = 20, dtype: str = "float64") -> tuple[list[np.ndarray], np.ndarray]:
     """Minimize sum(((f(X; p) - y) * w)**2) for each candidate's parameters p.
     Returns the fitted parameters and each candidate's final sum of squares (NaN if unusable)."""
-    params = [np.asarray(p, dtype=np.float64).copy() for p in params]
-    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
     pop = Population(list(nodes), variables=variables, dtype=dtype)
-    lam = np.full(len(nodes), 1e-3)
-    has = np.array([len(p) > 0 for p in params])
+    vectors = [np.asarray(p, dtype=np.float64).reshape(-1) for p in params]
+    flat = np.concatenate(vectors) if vectors else np.zeros(0)
+    fitted, loss = fit_population(pop, flat, X, y, weights=weights, iterations=iterations)
+    ends = np.cumsum([len(v) for v in vectors])
+    return np.split(fitted, ends[:-1]) if len(vectors) else [], loss
 
-    def sse(pred):
+
+def fit_population(pop: Population, params: np.ndarray, X: np.ndarray, y: np.ndarray,
+                   weights: np.ndarray | None = None, iterations: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """Levenberg-Marquardt for every candidate of a population at once, in float64.
+
+    params: every candidate's parameters concatenated (Population.parameters order). Each
+    iteration is one kernel call for all candidates' predictions and forward-mode Jacobians
+    (the bytecode is built once); candidates with the same number of parameters take their
+    damped Gauss-Newton step together (stacked arrays, one batched solve), so the Python work
+    per iteration is per group, never per candidate; where those candidates are consecutive
+    (a caller that orders them by parameter count), their Jacobians are views, not copies.
+    A step is kept only where it lowers the candidate's sum of squares. Returns the parameters
+    and each final sum of squares (NaN where no parameters gave a finite prediction)."""
+    P = np.asarray(params, dtype=np.float64).reshape(-1).copy()
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    counts = np.array([len(p) for p in pop.parameters], dtype=np.int64)
+    poff = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    has = counts > 0
+    lam = np.full(len(counts), 1e-3)
+    groups = []
+    for m in np.unique(counts[has]):
+        idx = np.flatnonzero(counts == m)
+        run_ = idx[-1] - idx[0] + 1 == len(idx)
+        groups.append((int(m), idx, slice(idx[0], idx[-1] + 1) if run_ else idx))
+
+    def residuals(block):
+        r = block - y
+        return r if w is None else r * w
+
+    def run(p):
+        rows, rstart = pop.jacobian_rows(X, p)
         with np.errstate(all="ignore"):
-            r = (pred.astype(np.float64) - y) * w
-            s = (r * r).sum(axis=1)
-        return np.where(np.isfinite(s), s, np.inf)
+            r = residuals(rows[rstart[:-1]].astype(np.float64))
+            s = np.einsum("ij,ij->i", r, r)
+        return rows.astype(np.float64, copy=False), rstart, np.where(np.isfinite(s), s, np.inf)
 
-    # candidates with the same number of parameters take each step together (stacked arrays,
-    # one batched solve), so the Python work per iteration is per group, not per candidate
-    sizes = np.array([len(p) for p in params])
-    groups = [np.flatnonzero(sizes == m) for m in np.unique(sizes[has])] if has.any() else []
+    def block(rows, rstart, m, idx, where):
+        """[B, m + 1, n]: each candidate's prediction and Jacobian rows."""
+        if isinstance(where, slice):
+            first = rstart[idx[0]]
+            return rows[first:first + len(idx) * (m + 1)].reshape(len(idx), m + 1, -1)
+        return rows[rstart[idx][:, None] + np.arange(m + 1)]
+
     with np.errstate(all="ignore"):
-        pred, jacs = pop.jacobian(X, params)
-        loss = sse(pred)
-        for _ in range(iterations):
-            if not groups:
-                break
-            trial = [p.copy() for p in params]
-            for idx in groups:
-                J = np.stack([jacs[k] for k in idx]).astype(np.float64) * w[None, :, None]   # [B, n, m]
-                r = (pred[idx].astype(np.float64) - y) * w                                   # [B, n]
-                ok = np.isfinite(J).all(axis=(1, 2)) & np.isfinite(r).all(axis=1)
+        rows, rstart, loss = run(P)
+        for _ in range(iterations if groups else 0):
+            trial = P.copy()
+            for m, idx, where in groups:
+                blk = block(rows, rstart, m, idx, where)
+                J, r = blk[:, 1:], residuals(blk[:, 0])
+                if w is not None:
+                    J = J * w
+                A = J @ J.transpose(0, 2, 1)                 # batched BLAS (einsum does not use it)
+                g = (J @ r[:, :, None])[:, :, 0]
+                ok = np.isfinite(A).all(axis=(1, 2)) & np.isfinite(g).all(axis=1)   # J and r finite
                 if not ok.any():
                     continue
-                J, r, sel = J[ok], r[ok], idx[ok]
-                Jt = J.transpose(0, 2, 1)
-                A = Jt @ J                                   # batched BLAS (einsum does not use it)
-                g = (Jt @ r[:, :, None])[:, :, 0]
+                if not ok.all():
+                    A, g = A[ok], g[ok]
+                sel = idx[ok]
                 diag = np.diagonal(A, axis1=1, axis2=2)
-                damped = A + (lam[sel][:, None, None] * np.eye(A.shape[1])[None]) * (diag + 1e-12)[:, :, None]
-                try:
-                    steps = np.linalg.solve(damped, -g[:, :, None])[:, :, 0]
-                except np.linalg.LinAlgError:          # a singular system: one at a time
-                    steps = np.full(g.shape, np.nan)
-                    for b in range(len(sel)):
-                        try:
-                            steps[b] = np.linalg.solve(damped[b], -g[b])
-                        except np.linalg.LinAlgError:
-                            pass
-                for b, k in enumerate(sel):
-                    if np.isfinite(steps[b]).all():
-                        trial[k] = params[k] + steps[b]
-            tpred, tjacs = pop.jacobian(X, trial)
-            tloss = sse(tpred)
+                damped = A + (lam[sel][:, None, None] * np.eye(m)[None]) * (diag + 1e-12)[:, :, None]
+                steps = _solve(damped, -g)
+                good = np.isfinite(steps).all(axis=1)
+                slots = poff[sel[good]][:, None] + np.arange(m)
+                trial[slots] = P[slots] + steps[good]
+            trows, _, tloss = run(trial)
             better = (tloss < loss) & has
-            for k in np.flatnonzero(better):
-                params[k], pred[k], jacs[k], loss[k] = trial[k], tpred[k], tjacs[k], tloss[k]
+            keep_p = np.repeat(better, counts)
+            P[keep_p] = trial[keep_p]
+            for m, idx, where in groups:            # the accepted candidates' rows, group by group
+                acc = better[idx]
+                if acc.any():
+                    if isinstance(where, slice):
+                        block(rows, rstart, m, idx, where)[acc] = block(trows, rstart, m, idx, where)[acc]
+                    else:
+                        r_idx = rstart[idx[acc]][:, None] + np.arange(m + 1)
+                        rows[r_idx] = trows[r_idx]
+            loss = np.where(better, tloss, loss)
             lam = np.where(better, np.maximum(lam / 3, 1e-12), np.where(has, np.minimum(lam * 4, 1e12), lam))
-    return params, np.where(np.isfinite(loss), loss, np.nan)
+    return P, np.where(np.isfinite(loss), loss, np.nan)
+
+
+def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Batched solve; a singular system gives NaN for that item only."""
+    try:
+        return np.linalg.solve(A, b[:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError:
+        out = np.full(b.shape, np.nan)
+        for k in range(len(b)):
+            try:
+                out[k] = np.linalg.solve(A[k], b[k])
+            except np.linalg.LinAlgError:
+                pass
+        return out
 
 
 def ulp_errors(pred32: np.ndarray, ref: np.ndarray, ulp: np.ndarray) -> np.ndarray:

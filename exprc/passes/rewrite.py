@@ -26,6 +26,7 @@ class Rule:
     exact: bool = True
     guard: Callable[[Binding], bool] | None = None
     why: str = ""
+    constants: tuple[str, ...] = ()       # pattern variables that match only a number
     _compiled: list = field(default_factory=list, compare=False, repr=False)
 
     def compiled(self):
@@ -118,6 +119,8 @@ def rewrite(roots: Sequence[ir.Node], rules: Sequence[Rule], max_rounds: int = 8
                 pat, rep = rule.compiled()
                 b = match(pat, n, {})
                 if b is None or (rule.guard is not None and not rule.guard(b)):
+                    continue
+                if any(b[v].op != ir.CONST or b[v].dtype == BOOL for v in rule.constants):
                     continue
                 float_dtype = n.dtype if n.dtype != BOOL else "float64"
                 new = rep_node = (instantiate(rep, b, float_dtype) if rep is not None

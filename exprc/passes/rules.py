@@ -297,3 +297,39 @@ ACCURACY_REAL_RULES: tuple[Rule, ...] = (
 # Everything exprc.improve's e-graph saturates under: the real identities FAST_RULES already
 # states (x + 0 -> x, x / x -> 1, exp(log(x)) -> x, ...) are not written a second time.
 ACCURACY_RULES: tuple[Rule, ...] = ACCURACY_EXACT_RULES + FAST_RULES + ACCURACY_REAL_RULES
+
+
+# ----------------------------------------------------------------------------------------
+# Symbolic regression (search/sr): every number in a candidate is a constant the search fits
+# again, so two constants in a row are one constant, and a candidate is scored as a + b * f
+# with a, b fitted: an offset, a scale or a sign at the root of f is redundant. Reals only;
+# j and k match numbers only. The same rewriter as above applies them to IR; the search
+# applies them to whole populations at once (exprc/population/rewrite.py).
+def _numbers(*rules: tuple[str, str]) -> tuple[Rule, ...]:
+    return tuple(Rule(p, r, exact=False, constants=("j", "k"), why="constants are fitted") for p, r in rules)
+
+
+SEARCH_RULES: tuple[Rule, ...] = STRICT_RULES + FAST_RULES + (
+    Rule("x + x", "2 * x", why="x + x is exactly 2 * x"),
+    Rule("-(-x)", "x"),
+    Rule("(-x) * (-y)", "x * y"),
+    Rule("(-x) / (-y)", "x / y"),
+    Rule("abs(abs(x))", "abs(x)"),
+    Rule("abs(-x)", "abs(x)"),
+) + _numbers(
+    ("(x + j) + k", "x + (j + k)"), ("(x - j) + k", "x + (k - j)"), ("(j - x) + k", "(j + k) - x"),
+    ("(x + j) - k", "x + (j - k)"), ("(x - j) - k", "x - (j + k)"), ("(j - x) - k", "(j - k) - x"),
+    ("j - (x + k)", "(j - k) - x"), ("j - (x - k)", "(j + k) - x"), ("j - (k - x)", "(j - k) + x"),
+    ("(x * j) * k", "x * (j * k)"), ("(x / j) * k", "x * (k / j)"), ("(j / x) * k", "(j * k) / x"),
+    ("(x * j) / k", "x * (j / k)"), ("(x / j) / k", "x / (j * k)"), ("(j / x) / k", "(j / k) / x"),
+    ("j / (x * k)", "(j / k) / x"), ("j / (x / k)", "(j * k) / x"), ("j / (k / x)", "(j / k) * x"),
+    ("(-x) * k", "x * (-k)"), ("(-x) / k", "x / (-k)"), ("k / (-x)", "(-k) / x"),
+    ("x - k", "x + (-k)"), ("(-x) + k", "k - x"), ("x + (-y)", "x - y"), ("x - (-y)", "x + y"),
+    ("j * x + k * x", "(j + k) * x"), ("j * x - k * x", "(j - k) * x"),
+    ("x * j + x", "x * (j + 1)"), ("x * j - x", "x * (j - 1)"),
+)
+
+# At the root of f only: a + b * f absorbs an offset, a scale and a sign.
+LINEAR_SCALING_RULES: tuple[Rule, ...] = _numbers(
+    ("k + x", "x"), ("x - k", "x"), ("k - x", "x"), ("k * x", "x"), ("x / k", "x"),
+) + (Rule("-x", "x", exact=False, why="a + b * f absorbs a sign"),)

@@ -9,7 +9,8 @@ import numpy as np
 
 from exprc.errors import ExprcError
 
-from .engine import Island, IslandConfig
+from .engine import IslandConfig
+from .island import Island
 
 
 class LocalRunner:

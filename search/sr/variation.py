@@ -20,25 +20,48 @@ simplification, which folds them exactly as the language defines.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 
-from exprc import ops
+from exprc import ir, ops
 from exprc.population import FlatPrograms, flat as fm
 from exprc.population import encoding as enc
 
 
 @dataclass(frozen=True)
 class Primitives:
-    """What children are built from: ops by arity (opcodes), variables, constant range."""
+    """What children are built from: ops by arity (opcodes; a custom operator is -1 - its index
+    in templates: its definition, instantiated over the arguments, in rewrite's postfix form),
+    variables, constant range."""
     unary: np.ndarray
     binary: np.ndarray
     names: tuple[str, ...]
     dtype: str = "float64"
     const_low: float = -2.0
     const_high: float = 2.0
+    ternary: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    templates: tuple = ()
+
+    @staticmethod
+    def from_operators(operators, variables: Sequence[str], dtype: str = "float64") -> "Primitives":
+        """From search/sr/engine.Operator objects (registry ops and custom definitions)."""
+        from exprc.population.rewrite import postfix
+        codes: dict[int, list[int]] = {1: [], 2: [], 3: []}
+        templates = []
+        for o in operators:
+            if o.op is not None:
+                codes[o.arity].append(enc.OPCODE_OF[o.op])
+                continue
+            body = ir.substitute([o.body], {a: ir.var(v, o.body.dtype) for a, v in zip(o.args, "abc")})[0]
+            codes[o.arity].append(-1 - len(templates))
+            templates.append(postfix(body, parameter_value=1.0))
+        arr = lambda k: np.array(codes[k], dtype=np.int32)  # noqa: E731
+        return Primitives(arr(1), arr(2), tuple(variables), dtype, ternary=arr(3), templates=tuple(templates))
+
+    def pool(self, arity: int) -> np.ndarray:
+        return (self.unary, self.binary, self.ternary)[arity - 1]
 
     @staticmethod
     def from_names(operators: Sequence[str], variables: Sequence[str], dtype: str = "float64") -> "Primitives":
@@ -78,6 +101,34 @@ def leaves(prims: Primitives, rng: np.random.Generator, n: int) -> FlatPrograms:
                         prims.names, prims.dtype)
 
 
+_ARITY_WEIGHT = np.array([0.3, 0.6, 0.1])     # unary, binary, ternary (over the arities on offer)
+
+
+def random_ops(prims: Primitives, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """n random operators (opcodes) and their arities."""
+    have = np.array([len(prims.pool(k)) > 0 for k in (1, 2, 3)])
+    if not have.any():
+        raise ValueError("no operators")
+    w = np.where(have, _ARITY_WEIGHT, 0.0)
+    arity = rng.choice(3, n, p=w / w.sum()) + 1
+    opc = np.zeros(n, dtype=np.int32)
+    for k in (1, 2, 3):
+        sel = arity == k
+        if sel.any():
+            opc[sel] = rng.choice(prims.pool(k), int(sel.sum()))
+    return opc, arity
+
+
+def wrap_random(sub: FlatPrograms, prims: Primitives, rng: np.random.Generator) -> FlatPrograms:
+    """Each program made an argument (at a random position) of a random operator whose other
+    arguments are new leaves."""
+    n = len(sub)
+    opc, arity = random_ops(prims, rng, n)
+    pos = (rng.random(n) * arity).astype(np.int64)
+    args = [_where_programs(pos == j, sub, leaves(prims, rng, n).with_names(sub.names)) for j in range(3)]
+    return join(args, opc, prims=prims, arity=arity)
+
+
 def random_trees(prims: Primitives, rng: np.random.Generator, n: int, depth: int = 2) -> FlatPrograms:
     """n random trees of depth at most `depth` (grow method), built level by level in bulk."""
     out = leaves(prims, rng, n)
@@ -86,18 +137,7 @@ def random_trees(prims: Primitives, rng: np.random.Generator, n: int, depth: int
         if not grow.any():
             break
         idx = np.flatnonzero(grow)
-        unary = (rng.random(len(idx)) < 0.3) if len(prims.unary) else np.zeros(len(idx), bool)
-        if not len(prims.binary):
-            unary[:] = True
-        kids = out.take(idx)
-        other = leaves(prims, rng, len(idx))
-        left = rng.random(len(idx)) < 0.5
-        opc = np.where(unary, rng.choice(prims.unary, len(idx)) if len(prims.unary) else 0,
-                       rng.choice(prims.binary, len(idx)) if len(prims.binary) else 0)
-        first = _where_programs(left | unary, kids, other)
-        second = _where_programs(left | unary, other, kids)
-        grown = join([first, second], opc, use_second=~unary)
-        out = _merge(out, idx, grown)
+        out = _merge(out, idx, wrap_random(out.take(idx), prims, rng))
     return out
 
 
@@ -116,25 +156,56 @@ def _merge(base: FlatPrograms, idx: np.ndarray, new: FlatPrograms) -> FlatProgra
     return both.take(index)
 
 
-def join(parts: Sequence[FlatPrograms], opcodes: np.ndarray, use_second: np.ndarray | None = None) -> FlatPrograms:
-    """Program k: parts[0][k] (and parts[1][k] where use_second[k]) then one op record
-    opcodes[k] applied to them: u(a) or b(a, b) in postfix."""
+def join(parts: Sequence[FlatPrograms], opcodes: np.ndarray, use_second: np.ndarray | None = None,
+         prims: "Primitives | None" = None, arity: np.ndarray | None = None) -> FlatPrograms:
+    """Program k: op opcodes[k] applied to parts[0][k], ..., parts[arity[k] - 1][k] (u(a),
+    b(a, b), t(a, b, c) in postfix). Without arity: 2 where use_second (or when two parts are
+    given and use_second is None), else 1. A negative opcode is one of prims' custom operators,
+    instantiated over the arguments."""
+    n = len(parts[0])
+    opcodes = np.asarray(opcodes, dtype=np.int32)
+    if arity is None:
+        if len(parts) == 1:
+            arity = np.ones(n, np.int64)
+        else:
+            arity = np.where(np.ones(n, bool) if use_second is None else use_second, 2, 1)
+    names = parts[0].names
+    parts = [p.with_names(names) if p.names != names else p for p in parts]
+    custom = opcodes < 0
+    builtin = np.flatnonzero(~custom)
+    out = _join_builtin([p.take(builtin) for p in parts], opcodes[builtin], arity[builtin])
+    if custom.any():
+        from exprc.population.rewrite import instantiate
+        pieces, where = [out], [builtin]
+        for t in np.unique(opcodes[custom]):
+            idx = np.flatnonzero(opcodes == t)
+            template = prims.templates[-1 - int(t)]
+            k = int(arity[idx[0]])
+            src = fm.concat([p.take(idx) for p in parts[:k]])
+            roots = src.roots.reshape(k, len(idx))
+            pieces.append(instantiate(src, template, {v: roots[j] for j, v in enumerate("abc"[:k])}, len(idx)))
+            where.append(idx)
+        order = np.empty(n, dtype=np.int64)
+        order[np.concatenate(where)] = np.arange(n)
+        out = fm.concat(pieces).take(order)
+    return out
+
+
+def _join_builtin(parts: Sequence[FlatPrograms], opcodes: np.ndarray, arity: np.ndarray) -> FlatPrograms:
     a = parts[0]
     n = len(a)
-    b = parts[1] if len(parts) > 1 else None
-    use = np.zeros(n, bool) if b is None else (np.ones(n, bool) if use_second is None else use_second)
+    if not n:
+        return fm.empty(a.dtype, a.names)
     op_rec = FlatPrograms(np.asarray(opcodes, np.int32), np.zeros(n, np.int32), np.zeros(n),
                           np.ones(n, np.int32), np.arange(n + 1, dtype=np.int64), a.names, a.dtype)
-    pieces = [a] + ([b.with_names(a.names)] if b is not None else []) + [op_rec.with_names(a.names)]
+    pieces = list(parts) + [op_rec]
     cat = fm.concat(pieces)
     offs = np.cumsum([0] + [len(p) for p in pieces])
-    starts = [cat.start[offs[0]:offs[0] + n]]
-    lens = [cat.lengths[offs[0]:offs[0] + n]]
-    if b is not None:
-        starts.append(cat.start[offs[1]:offs[1] + n])
-        lens.append(np.where(use, cat.lengths[offs[1]:offs[1] + n], 0))
-    starts.append(cat.start[offs[-2]:offs[-2] + n])
-    lens.append(cat.lengths[offs[-2]:offs[-2] + n])
+    starts, lens = [], []
+    for j in range(len(pieces)):
+        starts.append(cat.start[offs[j]:offs[j] + n])
+        ln = cat.lengths[offs[j]:offs[j] + n]
+        lens.append(ln if j == len(parts) else np.where(arity > j, ln, 0))
     parts_start = np.stack(starts, axis=1).reshape(-1)
     parts_len = np.stack(lens, axis=1).reshape(-1)
     rec, _ = fm._gather(parts_start, parts_len)
@@ -153,7 +224,9 @@ def point(progs: FlatPrograms, prims: Primitives, rng: np.random.Generator) -> F
     code, arg, value = progs.code.copy(), progs.arg.copy(), progs.value.copy()
     c = code[rec]
     ar = enc.ARITY[c]
-    for arity, pool in ((1, prims.unary), (2, prims.binary)):
+    for arity in (1, 2, 3):
+        pool = prims.pool(arity)
+        pool = pool[pool >= 0]                     # custom operators are expanded, not one record
         sel = (ar == arity) & (c >= enc.OP_BASE)
         if sel.any() and len(pool):
             code[rec[sel]] = rng.choice(pool, int(sel.sum()))
@@ -182,18 +255,40 @@ def shrink(progs: FlatPrograms, prims: Primitives, rng: np.random.Generator) -> 
 
 def insert(progs: FlatPrograms, prims: Primitives, rng: np.random.Generator) -> FlatPrograms:
     rec = pick_records(progs, rng)
+    return progs.replace(rec, wrap_random(progs.subtrees(rec), prims, rng))
+
+
+def scale(progs: FlatPrograms, prims: Primitives, rng: np.random.Generator) -> FlatPrograms:
+    """One subtree s becomes 1 * s or s + 0: neutral until its new constant is fitted."""
+    rec = pick_records(progs, rng)
     n = len(progs)
     sub = progs.subtrees(rec)
-    leaf = leaves(prims, rng, n).with_names(progs.names)
-    unary = (rng.random(n) < 0.4) if len(prims.unary) else np.zeros(n, bool)
-    if not len(prims.binary):
-        unary[:] = True
-    left = rng.random(n) < 0.5
-    opc = np.where(unary, rng.choice(prims.unary, n) if len(prims.unary) else 0,
-                   rng.choice(prims.binary, n) if len(prims.binary) else 0)
-    first = _where_programs(left | unary, sub, leaf)
-    second = _where_programs(left | unary, leaf, sub)
-    return progs.replace(rec, join([first, second], opc, use_second=~unary))
+    times = rng.random(n) < 0.6
+    const = FlatPrograms(np.full(n, enc.LEAF_CONST, np.int32), np.zeros(n, np.int32),
+                         np.where(times, 1.0, 0.0), np.ones(n, np.int32), np.arange(n + 1, dtype=np.int64),
+                         progs.names, progs.dtype)
+    first = _where_programs(times, const, sub)
+    second = _where_programs(times, sub, const)
+    opc = np.where(times, enc.OPCODE_OF["mul"], enc.OPCODE_OF["add"])
+    return progs.replace(rec, join([first, second], opc, arity=np.full(n, 2)))
+
+
+MUTATIONS = ("point", "subtree", "insert", "shrink", "hoist", "scale")
+MUTATION_P = np.array([1.0, 1.0, 1.0, 0.6, 0.3, 0.4]) / 4.3
+
+
+def mutate(progs: FlatPrograms, prims: Primitives, rng: np.random.Generator) -> FlatPrograms:
+    """One mutation per program, its kind drawn from MUTATION_P."""
+    kind = rng.choice(len(MUTATIONS), len(progs), p=MUTATION_P)
+    out = progs.with_names(prims.names)
+    for k, name in enumerate(MUTATIONS):
+        idx = np.flatnonzero(kind == k)
+        if not len(idx):
+            continue
+        sub = out.take(idx)
+        new = hoist(sub, rng) if name == "hoist" else globals()[name](sub, prims, rng)
+        out = _merge(out, idx, new.with_names(out.names))
+    return out
 
 
 def crossover(progs: FlatPrograms, donors: FlatPrograms, rng: np.random.Generator) -> FlatPrograms:

@@ -13,7 +13,7 @@ from exprc.ipc import receive, send, worker_pipes
 
 def main() -> int:
     inp, out = worker_pipes()
-    from exprc.search.sr.engine import Island
+    from exprc.search.sr.island import Island
     try:
         X, y, cfg, seeds, states = receive(inp)
         islands = [Island(X, y, cfg, s, k) for s, k in seeds]
