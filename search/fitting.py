@@ -34,15 +34,14 @@ def fit_population(pop: Population, params: np.ndarray, X: np.ndarray, y: np.nda
     """Levenberg-Marquardt for every candidate of a population at once, in float64.
 
     params: every candidate's parameters concatenated (Population.parameters order). Each
-    iteration is one kernel call for all candidates' predictions and forward-mode Jacobians
-    (the bytecode is built once); candidates with the same number of parameters take their
-    damped Gauss-Newton step together (stacked arrays, one batched solve), so the Python work
-    per iteration is per group, never per candidate; where those candidates are consecutive
-    (a caller that orders them by parameter count), their Jacobians are views, not copies.
-    A step is kept only where it lowers the candidate's sum of squares. Returns the parameters
-    and each final sum of squares (NaN where no parameters gave a finite prediction)."""
+    iteration is one kernel call that evaluates every candidate's prediction and forward-mode
+    Jacobian (bytecode built once) and reduces them to the normal equations r.r, J^T r, J^T J
+    in the kernel (Population.normal_equations; with weights, from the stored Jacobians);
+    candidates with the same number of parameters take their damped Gauss-Newton step
+    together (one batched solve), so the Python work per iteration is per group, never per
+    candidate. A step is kept only where it lowers the candidate's sum of squares. Returns the
+    parameters and each final sum of squares (NaN where no parameters gave a finite prediction)."""
     P = np.asarray(params, dtype=np.float64).reshape(-1).copy()
-    w = None if weights is None else np.asarray(weights, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     counts = np.array([len(p) for p in pop.parameters], dtype=np.int64)
     poff = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
@@ -50,66 +49,65 @@ def fit_population(pop: Population, params: np.ndarray, X: np.ndarray, y: np.nda
     lam = np.full(len(counts), 1e-3)
     groups = []
     for m in np.unique(counts[has]):
-        idx = np.flatnonzero(counts == m)
-        run_ = idx[-1] - idx[0] + 1 == len(idx)
-        groups.append((int(m), idx, slice(idx[0], idx[-1] + 1) if run_ else idx))
-
-    def residuals(block):
-        r = block - y
-        return r if w is None else r * w
+        pos = np.zeros((m + 1, m + 1), dtype=np.int64)     # where pair (p, q) sits, row-major p <= q
+        iu = np.triu_indices(m + 1)
+        pos[iu] = np.arange(len(iu[0]))
+        pos = np.maximum(pos, pos.T)
+        groups.append((int(m), np.flatnonzero(counts == m), pos))
 
     def run(p):
-        rows, rstart = pop.jacobian_rows(X, p)
         with np.errstate(all="ignore"):
-            r = residuals(rows[rstart[:-1]].astype(np.float64))
-            s = np.einsum("ij,ij->i", r, r)
-        return rows.astype(np.float64, copy=False), rstart, np.where(np.isfinite(s), s, np.inf)
-
-    def block(rows, rstart, m, idx, where):
-        """[B, m + 1, n]: each candidate's prediction and Jacobian rows."""
-        if isinstance(where, slice):
-            first = rstart[idx[0]]
-            return rows[first:first + len(idx) * (m + 1)].reshape(len(idx), m + 1, -1)
-        return rows[rstart[idx][:, None] + np.arange(m + 1)]
+            if weights is None:
+                totals, tstart = pop.normal_equations(X, y, p)
+            else:
+                totals, tstart = _weighted_normal_equations(pop, X, y, np.asarray(weights, np.float64), p)
+        s = totals[tstart[:-1]]
+        return totals, tstart, np.where(np.isfinite(s), s, np.inf)
 
     with np.errstate(all="ignore"):
-        rows, rstart, loss = run(P)
+        totals, tstart, loss = run(P)
         for _ in range(iterations if groups else 0):
             trial = P.copy()
-            for m, idx, where in groups:
-                blk = block(rows, rstart, m, idx, where)
-                J, r = blk[:, 1:], residuals(blk[:, 0])
-                if w is not None:
-                    J = J * w
-                A = J @ J.transpose(0, 2, 1)                 # batched BLAS (einsum does not use it)
-                g = (J @ r[:, :, None])[:, :, 0]
-                ok = np.isfinite(A).all(axis=(1, 2)) & np.isfinite(g).all(axis=1)   # J and r finite
+            for m, idx, pos in groups:
+                blk = totals[tstart[idx][:, None] + np.arange(pos[-1, -1] + 1)]          # [B, pairs]
+                g, A = blk[:, pos[0, 1:]], blk[:, pos[1:, 1:]]
+                ok = np.isfinite(A).all(axis=(1, 2)) & np.isfinite(g).all(axis=1)
                 if not ok.any():
                     continue
-                if not ok.all():
-                    A, g = A[ok], g[ok]
-                sel = idx[ok]
+                A, g, sel = A[ok], g[ok], idx[ok]
                 diag = np.diagonal(A, axis1=1, axis2=2)
                 damped = A + (lam[sel][:, None, None] * np.eye(m)[None]) * (diag + 1e-12)[:, :, None]
                 steps = _solve(damped, -g)
                 good = np.isfinite(steps).all(axis=1)
                 slots = poff[sel[good]][:, None] + np.arange(m)
                 trial[slots] = P[slots] + steps[good]
-            trows, _, tloss = run(trial)
+            ttotals, _, tloss = run(trial)
             better = (tloss < loss) & has
             keep_p = np.repeat(better, counts)
             P[keep_p] = trial[keep_p]
-            for m, idx, where in groups:            # the accepted candidates' rows, group by group
-                acc = better[idx]
-                if acc.any():
-                    if isinstance(where, slice):
-                        block(rows, rstart, m, idx, where)[acc] = block(trows, rstart, m, idx, where)[acc]
-                    else:
-                        r_idx = rstart[idx[acc]][:, None] + np.arange(m + 1)
-                        rows[r_idx] = trows[r_idx]
+            keep_t = np.repeat(better, np.diff(tstart))
+            totals[keep_t] = ttotals[keep_t]
             loss = np.where(better, tloss, loss)
             lam = np.where(better, np.maximum(lam / 3, 1e-12), np.where(has, np.minimum(lam * 4, 1e12), lam))
     return P, np.where(np.isfinite(loss), loss, np.nan)
+
+
+def _weighted_normal_equations(pop: Population, X, y, w, params) -> tuple[np.ndarray, np.ndarray]:
+    """Population.normal_equations' layout for residuals and Jacobians weighted by w per row."""
+    rows, rstart = pop.jacobian_rows(X, params)
+    nout = np.diff(rstart)
+    tstart = np.zeros(len(nout) + 1, dtype=np.int64)
+    np.cumsum(nout * (nout + 1) // 2, out=tstart[1:])
+    v = rows.astype(np.float64) * w
+    v[rstart[:-1]] -= y * w
+    totals = np.empty(int(tstart[-1]))
+    for k0 in np.unique(nout):
+        idx = np.flatnonzero(nout == k0)
+        blk = v[rstart[idx][:, None] + np.arange(k0)]                  # [B, k0, n]
+        gram = blk @ blk.transpose(0, 2, 1)
+        iu = np.triu_indices(k0)
+        totals[tstart[idx][:, None] + np.arange(len(iu[0]))] = gram[:, iu[0], iu[1]]
+    return totals, tstart
 
 
 def _solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -17,7 +17,9 @@ OP_BASE + k runs OPCODES[k] on slots a, b, c. Comparisons store 1.0 or 0.0.
 After a block, by mode: 0 copy each output k to row rstart[c] + k of the prediction matrix; 1/2/3 accumulate the squared,
 absolute or maximum residual of output 0 against y (float64 lanes, row i into lane i mod W:
 the canonical order the per-expression loss kernels use too); 4 accumulate the squared residual
-and the plain sum of every further output (loss gradients).
+and the plain sum of every further output (loss gradients); 5 the normal equations: with v0 the
+residual of output 0 and vk output k, accumulator t(p, q) for each pair p <= q (row-major) sums
+vp * vq, i.e. the residual's square, J^T r and J^T J for a prediction and its Jacobian.
 
 void interp(i64 first_candidate, i64 end_candidate, i64* desc, ptr scratch)
 """
@@ -33,6 +35,7 @@ from exprc.population.encoding import (BLOCK, DESC_FIELDS, LEAF_CONST, LEAF_PARA
 from . import target as _target
 from .lower import Emitter, _hex
 
+_MODE_LABEL = {"predict": "m.pred", "normal": "m.norm"}
 _FN = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p)
 
 
@@ -194,7 +197,7 @@ class _InterpreterEmitter(Emitter):
         # after a block: copy out (mode 0) or accumulate (modes 1-4)
         L += ["blk.out:",
               f"  switch i64 {f['mode']}, label %blk.out.done [ "
-              + " ".join(f"i64 {m}, label %{'m.pred' if name == 'predict' else 'm.acc'}" for name, m in MODES.items())
+              + " ".join(f"i64 {m}, label %{_MODE_LABEL.get(name, 'm.acc')}" for name, m in MODES.items())
               + " ]",
               # predict: every output k of the candidate goes to row rstart[c] + k of `out`
               "m.pred:",
@@ -273,8 +276,59 @@ class _InterpreterEmitter(Emitter):
                       f"  store {vd} {t[2]}, ptr %kacc, align 8"])
         self.block_loop_to("g.head", grad_body, "g.next")
         L += ["g.next:", "  %k.next = add i64 %k, 1", "  %k.go = icmp slt i64 %k.next, %nout",
-              "  br i1 %k.go, label %g.head, label %blk.out.done",
-              "blk.out.done:", f"  %row0.next = add i64 %row0, {B}", "  br label %blk.head"]
+              "  br i1 %k.go, label %g.head, label %blk.out.done"]
+        # mode 5: the normal equations. With v0 = output 0 - y (the residual) and vk = output k,
+        # accumulator t(p, q) (pairs p <= q in row-major order) adds the sum of vp * vq.
+        L += ["m.norm:", f"  %nyb = getelementptr {s}, ptr {f['y']}, i64 %row0", "  br label %n.p.head",
+              "n.p.head:",
+              "  %np = phi i64 [ 0, %m.norm ], [ %np.next, %n.p.next ]",
+              "  %nt0 = phi i64 [ 0, %m.norm ], [ %nt.next, %n.p.next ]",
+              "  %npr = add i64 %rs0, %np",
+              f"  %npres.p = getelementptr i32, ptr {f['res']}, i64 %npr",
+              "  %npres = load i32, ptr %npres.p",
+              "  %npres.w = sext i32 %npres to i64",
+              f"  %npp.off = mul i64 %npres.w, {B}",
+              f"  %npp = getelementptr {s}, ptr %scratch, i64 %npp.off",
+              "  %np.res = icmp eq i64 %np, 0",
+              "  br label %n.q.head",
+              "n.q.head:",
+              "  %nq = phi i64 [ %np, %n.p.head ], [ %nq.next, %n.q.next ]",
+              "  %nt = phi i64 [ %nt0, %n.p.head ], [ %nt.next, %n.q.next ]",
+              "  %nqr = add i64 %rs0, %nq",
+              f"  %nqres.p = getelementptr i32, ptr {f['res']}, i64 %nqr",
+              "  %nqres = load i32, ptr %nqres.p",
+              "  %nqres.w = sext i32 %nqres to i64",
+              f"  %nqp.off = mul i64 %nqres.w, {B}",
+              f"  %nqp = getelementptr {s}, ptr %scratch, i64 %nqp.off",
+              "  %nq.res = icmp eq i64 %nq, 0",
+              f"  %nacc.off = mul i64 %nt, {W}",
+              "  %nacc = getelementptr double, ptr %abase, i64 %nacc.off"]
+        self.block = "n.q.head"
+
+        def normal_body(j: str) -> None:
+            yv = self.widen(self.vload("%nyb", j))
+
+            def operand(ptr: str, is_res: str) -> str:
+                v = self.widen(self.vload(ptr, j))
+                d, out = self.tmp(), self.tmp()
+                L.extend([f"  {d} = fsub {vd} {v}, {yv}",
+                          f"  {out} = select i1 {is_res}, {vd} {d}, {vd} {v}"])
+                return out
+            a, b = operand("%npp", "%np.res"), operand("%nqp", "%nq.res")
+            mask = valid_rows(j)
+            t = [self.tmp() for _ in range(4)]
+            L.extend([f"  {t[0]} = fmul {vd} {a}, {b}",
+                      f"  {t[1]} = select <{W} x i1> {mask}, {vd} {t[0]}, {vd} {zero_d}",
+                      f"  {t[2]} = load {vd}, ptr %nacc, align 8",
+                      f"  {t[3]} = fadd {vd} {t[2]}, {t[1]}",
+                      f"  store {vd} {t[3]}, ptr %nacc, align 8"])
+        self.block_loop_to("n.q.head", normal_body, "n.q.next")
+        L += ["n.q.next:", "  %nq.next = add i64 %nq, 1", "  %nt.next = add i64 %nt, 1",
+              "  %nq.go = icmp slt i64 %nq.next, %nout",
+              "  br i1 %nq.go, label %n.q.head, label %n.p.next",
+              "n.p.next:", "  %np.next = add i64 %np, 1", "  %np.go = icmp slt i64 %np.next, %nout",
+              "  br i1 %np.go, label %n.p.head, label %blk.out.done"]
+        L += ["blk.out.done:", f"  %row0.next = add i64 %row0, {B}", "  br label %blk.head"]
         lines = [f"; exprc population interpreter, dtype {self.dtype}, block {B} rows, mathlib {self.mathlib}",
                  f'target triple = "{self.t.triple}"', ""]
         lines += sorted(self.decls.values())

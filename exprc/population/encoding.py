@@ -43,7 +43,7 @@ TRITON_BLOCK = 256
 DESC_FIELDS = ("op", "dst", "a", "b", "c", "arg", "vals", "cstart", "pstart", "res", "rstart", "poff",
                "params", "X", "n_pad", "n_rows", "mode", "out", "acc", "y", "aoff")
 # What a kernel does after each block of rows.
-MODES = {"predict": 0, "mse": 1, "mae": 2, "max": 3, "mse_grad": 4}
+MODES = {"predict": 0, "mse": 1, "mae": 2, "max": 3, "mse_grad": 4, "normal": 5}
 TRITON_MODES = {k: MODES[k] for k in ("predict", "mse", "mae", "max")}
 # Most instructions, slots and operand records one program may have: every index is int32.
 MAX_PROGRAM_RECORDS = XBASE - 1

@@ -339,6 +339,25 @@ class Population:
         runner(self.dtype).run(code, cols, n, flat, poff, "predict", out=out, threads=threads)
         return out[:, :n], code.rstart
 
+    def normal_equations(self, X, y, params, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per candidate, with r = prediction - y and J its Jacobian (forward mode, as
+        jacobian): r.r, J^T r and J^T J, summed inside the kernel in float64 lanes (J is never
+        stored). Returns (totals, tstart): candidate k's sums of v_p * v_q over the rows, for
+        the pairs p <= q (row-major) of v = [r, dpred/dparam_0, ...], are
+        totals[tstart[k]:tstart[k + 1]]."""
+        cols, n = self._columns(X)
+        yv = self._target(y, n, cols.shape[1])
+        code = self.jacobian_code()
+        nout = np.diff(code.rstart)
+        tstart = np.zeros(len(self) + 1, dtype=np.int64)
+        np.cumsum(nout * (nout + 1) // 2, out=tstart[1:])
+        W = runner(self.dtype).W
+        acc = np.zeros(int(tstart[-1]) * W, dtype=np.float64)
+        flat, poff = self._params(params)
+        runner(self.dtype).run(code, cols, n, flat, poff, "normal", acc=acc, aoff=tstart[:-1] * W, y=yv,
+                               threads=threads)
+        return reduce_lanes(acc.reshape(-1, W), "mse"), tstart
+
     def jacobian(self, X, params, threads: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         """Predictions (n_candidates, n_rows) and, per candidate, d prediction / d parameter as
         an (n_rows, n_parameters) matrix: what Levenberg-Marquardt needs. Forward mode, from

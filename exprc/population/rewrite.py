@@ -270,16 +270,23 @@ def rewrite(flat: FlatPrograms, rules: Sequence[Rule], rounds: int = 8, root_onl
         taken = np.zeros(len(flat), dtype=bool)
         chosen = []
         candidates = flat.roots if root_only else np.arange(len(flat.code))
-        prog_of = np.searchsorted(flat.start, candidates, side="right") - 1
+        # records grouped by opcode (postfix order kept within each): a rule only looks at its own
+        prog_of = flat.program_of()
+        by_code = np.argsort(flat.code[candidates], kind="stable")
+        codes = flat.code[candidates][by_code]
         for rule in compiled:
             first = rule.pattern[0][1]
-            sel = (flat.code[candidates] == first) & ~taken[prog_of]
-            if not sel.any():
+            lo, hi = np.searchsorted(codes, first), np.searchsorted(codes, first, side="right")
+            if lo == hi:
                 continue
-            recs, binding = _match(flat, rule, candidates[sel], hashes)
+            recs = candidates[by_code[lo:hi]]
+            recs = recs[~taken[prog_of[recs]]]
             if not len(recs):
                 continue
-            progs = np.searchsorted(flat.start, recs, side="right") - 1
+            recs, binding = _match(flat, rule, recs, hashes)
+            if not len(recs):
+                continue
+            progs = prog_of[recs]
             _, first_k = np.unique(progs, return_index=True)
             recs, progs = recs[first_k], progs[first_k]
             binding = {v: b[first_k] for v, b in binding.items()}
