@@ -39,6 +39,7 @@ class FlatRule:
     replacement: tuple
     constants: frozenset
     source: Rule
+    shape: tuple = ()         # _rule_shape: the root's opcode and its operands' required opcodes
 
 
 def _variants(n: ir.Node) -> list[tuple]:
@@ -126,7 +127,8 @@ def compile_rules(rules: Sequence[Rule]) -> list[FlatRule]:
                 t = tuple(v)
                 if t not in seen:
                     seen.add(t)
-                    out.append(FlatRule(t, replacement, frozenset(r.constants), r))
+                    out.append(FlatRule(t, replacement, frozenset(r.constants), r,
+                                        _rule_shape(t, frozenset(r.constants))))
         _CACHE[key] = out
     return _CACHE[key]
 
@@ -245,6 +247,47 @@ def fold_constants(flat: FlatPrograms, exact: bool = True) -> FlatPrograms:
                         flat.dtype)
 
 
+def _shapes(flat: FlatPrograms, recs: np.ndarray) -> dict:
+    """What the records look like one level down, for rejecting rules without array work:
+    (opcode, operand position, operand opcode) and (opcode, first operand's, second's)."""
+    shapes: set = set()
+    code = flat.code
+    for a in (1, 2, 3):
+        r = recs[enc.ARITY[code[recs]] == a]
+        if not len(r):
+            continue
+        kids = [code[k] for k in _children(flat, r, a)]
+        rc = code[r]
+        for j in range(a):
+            shapes.update(zip(rc.tolist(), [j] * len(r), kids[j].tolist()))
+        if a >= 2:
+            shapes.update(("pair",) + t for t in set(zip(rc.tolist(), kids[0].tolist(), kids[1].tolist())))
+    shapes.update(("op", c) for c in np.unique(code[recs]).tolist())
+    return shapes
+
+
+def _rule_shape(pattern: tuple, constants) -> tuple:
+    """The root opcode and, per operand, the opcode the pattern requires there (None: any)."""
+    kids = [None] * 3
+    for kind, value, parent, pos in pattern[1:]:
+        if parent != 0:
+            continue
+        if kind == _OP:
+            kids[pos] = int(value)
+        elif kind == _CONST or value in constants:
+            kids[pos] = enc.LEAF_CONST
+    return pattern[0][1], tuple(kids)
+
+
+def _may_match(rule: FlatRule, present: set) -> bool:
+    root, kids = rule.shape
+    if ("op", root) not in present:
+        return False
+    if kids[0] is not None and kids[1] is not None and ("pair", root, kids[0], kids[1]) not in present:
+        return False
+    return all(k is None or (root, j, k) in present for j, k in enumerate(kids))
+
+
 def parents(flat: FlatPrograms) -> np.ndarray:
     """The record each record is an operand of (-1 for roots)."""
     out = np.full(len(flat.code), -1, dtype=np.int64)
@@ -263,19 +306,23 @@ def rewrite(flat: FlatPrograms, rules: Sequence[Rule], rounds: int = 8, root_onl
     program's root."""
     compiled = compile_rules(rules)
     flat = fold_constants(flat, exact_folding)
+    dirty = np.ones(len(flat), dtype=bool)          # programs that may still match
     for _ in range(rounds):
         if not len(flat):
             break
         hashes = flat.node_hashes()
         taken = np.zeros(len(flat), dtype=bool)
         chosen = []
-        candidates = flat.roots if root_only else np.arange(len(flat.code))
-        # records grouped by opcode (postfix order kept within each): a rule only looks at its own
         prog_of = flat.program_of()
+        candidates = flat.roots[dirty] if root_only else np.flatnonzero(dirty[prog_of])
+        # records grouped by opcode (postfix order kept within each): a rule only looks at its own
         by_code = np.argsort(flat.code[candidates], kind="stable")
         codes = flat.code[candidates][by_code]
+        present = _shapes(flat, candidates)
         for rule in compiled:
             first = rule.pattern[0][1]
+            if not _may_match(rule, present):
+                continue
             lo, hi = np.searchsorted(codes, first), np.searchsorted(codes, first, side="right")
             if lo == hi:
                 continue
@@ -301,4 +348,6 @@ def rewrite(flat: FlatPrograms, rules: Sequence[Rule], rounds: int = 8, root_onl
         order = np.arange(len(flat))
         order[progs] = len(flat) + np.arange(len(progs))
         flat = fold_constants(fm.concat([flat, new]).take(order), exact_folding)
+        dirty = np.zeros(len(flat), dtype=bool)
+        dirty[progs] = True
     return flat

@@ -37,12 +37,14 @@ from .engine import DTYPE, PARAM_PREFIX, SCALE_A, SCALE_B, Candidate, IslandConf
 def simplify(progs: FlatPrograms) -> FlatPrograms:
     """The search's simplification: SEARCH_RULES everywhere, then LINEAR_SCALING_RULES at the
     root (each may expose the other)."""
+    progs = rewrite(progs, SEARCH_RULES, exact_folding=False)
     for _ in range(3):
         before = progs.hashes()
-        progs = rewrite(progs, SEARCH_RULES, exact_folding=False)
         progs = rewrite(progs, LINEAR_SCALING_RULES, root_only=True, exact_folding=False)
-        if len(progs) == len(before) and np.array_equal(progs.hashes(), before):
+        changed = np.flatnonzero(progs.hashes() != before)
+        if not len(changed):
             break
+        progs = var._merge(progs, changed, rewrite(progs.take(changed), SEARCH_RULES, exact_folding=False))
     return progs
 
 
@@ -338,11 +340,13 @@ class Island:
             self.pop = self._select(Scored.concat([self.pop, new], self.names))
         self.generation += 1
         front = []
-        if len(new):
+        if len(new):    # the new candidates' Pareto front: the best of a size, if no smaller one is as good
             sizes = new.progs.lengths
             order = np.lexsort((new.nmse, sizes))
             _, first = np.unique(sizes[order], return_index=True)
-            front = new.candidates(order[first])
+            best = order[first]
+            prior = np.concatenate([[np.inf], np.minimum.accumulate(new.nmse[best])[:-1]])
+            front = new.candidates(best[new.nmse[best] < prior])
         pop_c = self.pop.candidates(np.arange(min(len(self.pop), max(1, self.cfg.migrants))))
         result = {"front": front, "evaluations": self.evaluations - before,
                   "best": pop_c[0] if pop_c else None, "emigrants": pop_c[:self.cfg.migrants],
