@@ -169,6 +169,83 @@ def from_candidates(cands: Sequence[Candidate], names: tuple[str, ...]) -> Score
     return Scored(progs, arr("nmse"), arr("fitness"), arr("a"), arr("b"), progs.hashes())
 
 
+def fit_rows(n: int, lm_rows: int) -> np.ndarray | None:
+    """The rows constants are fitted on: all of them, or lm_rows of them drawn from a generator
+    seeded by n alone, the same in every island (so islands score their children together)."""
+    if n <= lm_rows:
+        return None
+    return np.sort(np.random.default_rng(n).choice(n, lm_rows, replace=False))
+
+
+def score(children: FlatPrograms, X: np.ndarray, y: np.ndarray, fit_rows: np.ndarray | None, var_y: float,
+          cfg: IslandConfig) -> tuple[Scored, np.ndarray]:
+    """Fit and score prepared children: a, b in closed form, then Levenberg-Marquardt for every
+    child with constants, then the full-data NMSE. Returns the children with a finite score
+    and their indices among the inputs. Every child's result depends on it alone, so children
+    of several islands can be scored in one call."""
+    n_c = len(children)
+    if not n_c:
+        return empty_scored(children.names), np.zeros(0, dtype=np.int64)
+    h = children.hashes()
+    Xf, yf = (X, y) if fit_rows is None else (X[fit_rows], y[fit_rows])
+    f, values = parameterized(children, wrap=False)
+    with np.errstate(all="ignore"):
+        pred = Population(f, variables=list(cfg.variables), dtype=DTYPE).predict(Xf, values)
+        ym, fm_ = float(yf.mean()), pred.mean(axis=1)
+        fc = pred - fm_[:, None]
+        varf = np.einsum("ij,ij->i", fc, fc)
+        b = (fc @ (yf - ym)) / varf
+        ok = np.isfinite(b) & (varf > 0)
+        b = np.where(ok, b, 0.0)
+        a = np.where(ok, ym - b * fm_, ym)
+        r = a[:, None] + b[:, None] * pred - yf
+        sse = np.where(ok, np.einsum("ij,ij->i", r, r), np.inf)
+    per = _per_program(children, children.code == enc.LEAF_CONST)
+    fit = np.flatnonzero(ok & (per > 0) & np.isfinite(sse))
+    fit = fit[np.argsort(per[fit], kind="stable")]     # same parameter count: consecutive
+    variables = list(cfg.variables)
+    if len(fit) and cfg.lm_iterations > 0:
+        sub = children.take(fit)
+        w, wvals = parameterized(sub)
+        cpos = np.concatenate([[0], np.cumsum(per)[:-1]])
+        sub_vals = values[fm._gather(cpos[fit], per[fit])[0]]
+        P0 = _scale_first(sub_vals, per[fit], a[fit], b[fit])
+        popw = Population(w, variables=variables, dtype=DTYPE)
+        P, lm_sse = fit_population(popw, P0, Xf, yf, iterations=cfg.lm_iterations)
+        better = np.isfinite(lm_sse) & (lm_sse <= sse[fit])
+        first = np.concatenate([[0], np.cumsum(per[fit] + 2)[:-1]])
+        a[fit] = np.where(better, P[first], a[fit])
+        b[fit] = np.where(better, P[first + 1], b[fit])
+        sse[fit] = np.where(better, lm_sse, sse[fit])
+        mask = np.ones(len(P), dtype=bool)
+        mask[first], mask[first + 1] = False, False
+        new_vals = P[mask]
+        keep_old = np.repeat(~better, per[fit])
+        new_vals = np.where(keep_old, sub_vals, new_vals)
+        # write the fitted constants back into the children's records
+        const_rec = np.flatnonzero(children.code == enc.LEAF_CONST)
+        value = children.value.copy()
+        value[const_rec[fm._gather(cpos[fit], per[fit])[0]]] = new_vals
+        children = FlatPrograms(children.code, children.arg, value, children.size, children.start,
+                                children.names, children.dtype)
+    if fit_rows is None:
+        mse = sse / len(y)
+    else:
+        live = np.flatnonzero(np.isfinite(sse))
+        mse = np.full(n_c, np.inf)
+        if len(live):
+            sub = children.take(live)
+            w, wvals = parameterized(sub)
+            P = _scale_first(wvals, per[live], a[live], b[live])
+            mse[live] = Population(w, variables=variables, dtype=DTYPE).loss(X, y, metric="mse",
+                                                                              params=P)
+    with np.errstate(all="ignore"):
+        nmse = mse / var_y if var_y > 0 else np.where(mse == 0, 0.0, np.inf)
+    good = np.flatnonzero(np.isfinite(nmse))
+    fitness = nmse * (1.0 + cfg.parsimony * children.lengths)
+    return Scored(children, nmse, fitness, a, b, h).take(good), good
+
+
 class Island:
     """One population. step() takes immigrants, runs one generation and reports."""
 
@@ -178,9 +255,7 @@ class Island:
         self.y = np.ascontiguousarray(y, dtype=np.float64).reshape(-1)
         self.var_y = float(np.var(self.y))
         self.rng = np.random.default_rng(seed)
-        n = len(self.y)
-        self.fit_rows = (np.sort(self.rng.choice(n, self.cfg.lm_rows, replace=False))
-                         if n > self.cfg.lm_rows else None)
+        self.fit_rows = fit_rows(len(self.y), self.cfg.lm_rows)
         self.prims = var.Primitives.from_operators(self.cfg.operators, tuple(self.cfg.variables), DTYPE)
         self.names = self.prims.names
         self.index = index
@@ -204,79 +279,21 @@ class Island:
         return self.pop.candidates()
 
     # ------------------------------------------------------------------ evaluation
-    def evaluate(self, children: FlatPrograms, skip: np.ndarray | None = None) -> Scored:
-        """Simplify, drop duplicates (of each other and of the hashes in skip), fit and score."""
-        cfg = self.cfg
+    def prepare(self, children: FlatPrograms, skip: np.ndarray | None = None) -> FlatPrograms:
+        """Simplified children with a variable and within max_size, without duplicates (of each
+        other and of the hashes in skip): what this island will score."""
         children = simplify(children.with_names(self.names))
         has_var = _per_program(children, children.code == enc.LEAF_VAR) > 0      # constants say nothing
-        children = children.take(np.flatnonzero(has_var & (children.lengths <= cfg.max_size)))
+        children = children.take(np.flatnonzero(has_var & (children.lengths <= self.cfg.max_size)))
         children, _ = var.unique(children)
-        h = children.hashes()
-        if skip is not None and len(skip):
-            fresh = ~np.isin(h, skip)
-            children, h = children.take(np.flatnonzero(fresh)), h[fresh]
-        n_c = len(children)
-        if not n_c:
-            return empty_scored(self.names)
-        self.evaluations += n_c
-        Xf, yf = (self.X, self.y) if self.fit_rows is None else (self.X[self.fit_rows], self.y[self.fit_rows])
-        f, values = parameterized(children, wrap=False)
-        with np.errstate(all="ignore"):
-            pred = Population(f, variables=self.prims.names[:len(cfg.variables)], dtype=DTYPE).predict(Xf, values)
-            ym, fm_ = float(yf.mean()), pred.mean(axis=1)
-            fc = pred - fm_[:, None]
-            varf = np.einsum("ij,ij->i", fc, fc)
-            b = (fc @ (yf - ym)) / varf
-            ok = np.isfinite(b) & (varf > 0)
-            b = np.where(ok, b, 0.0)
-            a = np.where(ok, ym - b * fm_, ym)
-            r = a[:, None] + b[:, None] * pred - yf
-            sse = np.where(ok, np.einsum("ij,ij->i", r, r), np.inf)
-        per = _per_program(children, children.code == enc.LEAF_CONST)
-        fit = np.flatnonzero(ok & (per > 0) & np.isfinite(sse))
-        fit = fit[np.argsort(per[fit], kind="stable")]     # same parameter count: consecutive
-        variables = list(cfg.variables)
-        if len(fit) and cfg.lm_iterations > 0:
-            sub = children.take(fit)
-            w, wvals = parameterized(sub)
-            cpos = np.concatenate([[0], np.cumsum(per)[:-1]])
-            sub_vals = values[fm._gather(cpos[fit], per[fit])[0]]
-            P0 = _scale_first(sub_vals, per[fit], a[fit], b[fit])
-            popw = Population(w, variables=variables, dtype=DTYPE)
-            P, lm_sse = fit_population(popw, P0, Xf, yf, iterations=cfg.lm_iterations)
-            better = np.isfinite(lm_sse) & (lm_sse <= sse[fit])
-            first = np.concatenate([[0], np.cumsum(per[fit] + 2)[:-1]])
-            a[fit] = np.where(better, P[first], a[fit])
-            b[fit] = np.where(better, P[first + 1], b[fit])
-            sse[fit] = np.where(better, lm_sse, sse[fit])
-            mask = np.ones(len(P), dtype=bool)
-            mask[first], mask[first + 1] = False, False
-            new_vals = P[mask]
-            keep_old = np.repeat(~better, per[fit])
-            new_vals = np.where(keep_old, sub_vals, new_vals)
-            # write the fitted constants back into the children's records
-            const_rec = np.flatnonzero(children.code == enc.LEAF_CONST)
-            value = children.value.copy()
-            value[const_rec[fm._gather(cpos[fit], per[fit])[0]]] = new_vals
-            children = FlatPrograms(children.code, children.arg, value, children.size, children.start,
-                                    children.names, children.dtype)
-        if self.fit_rows is None:
-            mse = sse / len(self.y)
-        else:
-            live = np.flatnonzero(np.isfinite(sse))
-            mse = np.full(n_c, np.inf)
-            if len(live):
-                sub = children.take(live)
-                w, wvals = parameterized(sub)
-                P = _scale_first(wvals, per[live], a[live], b[live])
-                mse[live] = Population(w, variables=variables, dtype=DTYPE).loss(self.X, self.y, metric="mse",
-                                                                                  params=P)
-        with np.errstate(all="ignore"):
-            nmse = mse / self.var_y if self.var_y > 0 else np.where(mse == 0, 0.0, np.inf)
-        good = np.flatnonzero(np.isfinite(nmse))
-        fitness = nmse * (1.0 + cfg.parsimony * children.lengths)
-        scored = Scored(children, nmse, fitness, a, b, h)
-        return scored.take(good)
+        if skip is not None and len(skip) and len(children):
+            children = children.take(np.flatnonzero(~np.isin(children.hashes(), skip)))
+        self.evaluations += len(children)
+        return children
+
+    def evaluate(self, children: FlatPrograms, skip: np.ndarray | None = None) -> Scored:
+        """prepare, then fit and score."""
+        return score(self.prepare(children, skip), self.X, self.y, self.fit_rows, self.var_y, self.cfg)[0]
 
     # ------------------------------------------------------------------ evolution
     def _select(self, pool: Scored) -> Scored:
@@ -326,18 +343,18 @@ class Island:
         children, _ = var.limit(children, parents, cfg.max_size)
         return children
 
+    def _take_immigrants(self, immigrants: Sequence[Candidate]) -> Scored:
+        imm = from_candidates(list(immigrants), self.names)
+        if len(self.pop) and len(imm):
+            self.pop = self._select(Scored.concat([self.pop, imm], self.names))
+        return imm
+
     def step(self, immigrants: Sequence[Candidate] = (), want_state: bool = False) -> dict:
         """Take immigrants, run one generation; report emigrants, archive candidates, counts."""
-        before = self.evaluations
-        imm = from_candidates(list(immigrants), self.names)
-        if not len(self.pop):
-            new = self._initialize()
-            self.pop = self._select(Scored.concat([new, imm], self.names))
-        else:
-            if len(imm):
-                self.pop = self._select(Scored.concat([self.pop, imm], self.names))
-            new = self.evaluate(self._breed(), skip=self.pop.hashes)
-            self.pop = self._select(Scored.concat([self.pop, new], self.names))
+        return step_islands([self], [immigrants], want_state)[0]
+
+    def _finish(self, new: Scored, before: int, want_state: bool) -> dict:
+        self.pop = self._select(Scored.concat([self.pop, new], self.names))
         self.generation += 1
         front = []
         if len(new):    # the new candidates' Pareto front: the best of a size, if no smaller one is as good
@@ -354,3 +371,33 @@ class Island:
         if want_state:
             result["state"] = self.state()
         return result
+
+
+def step_islands(islands: Sequence[Island], immigrants: Sequence, want_state: bool = False) -> list[dict]:
+    """One generation of each island; the children of every island past its first generation
+    are scored in one batch (bigger kernel calls, the fixed costs paid once). Results are the
+    same as stepping the islands one by one: a child's score depends on it alone."""
+    results: list[dict | None] = [None] * len(islands)
+    batch, parts, befores = [], [], []
+    for k, (isl, imm) in enumerate(zip(islands, immigrants)):
+        before = isl.evaluations
+        taken = isl._take_immigrants(imm)
+        if not len(isl.pop):
+            isl.pop = empty_scored(isl.names)
+            new = isl._initialize()
+            isl.pop = isl._select(Scored.concat([new, taken], isl.names))
+            results[k] = isl._finish(new, before, want_state)
+            continue
+        batch.append(k)
+        parts.append(isl.prepare(isl._breed(), skip=isl.pop.hashes))
+        befores.append(before)
+    if batch:
+        first = islands[batch[0]]
+        names = first.names
+        joined = fm.concat([p.with_names(names) for p in parts]) if parts else fm.empty(DTYPE, names)
+        scored, kept = score(joined, first.X, first.y, first.fit_rows, first.var_y, first.cfg)
+        owner = np.repeat(np.arange(len(parts)), [len(p) for p in parts])[kept]
+        for j, k in enumerate(batch):
+            mine = scored.take(np.flatnonzero(owner == j))
+            results[k] = islands[k]._finish(mine, befores[j], want_state)
+    return results

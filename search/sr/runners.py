@@ -10,7 +10,7 @@ import numpy as np
 from exprc.errors import ExprcError
 
 from .engine import IslandConfig
-from .island import Island
+from .island import Island, step_islands
 
 
 class LocalRunner:
@@ -23,7 +23,7 @@ class LocalRunner:
                 isl.set_state(st)
 
     def step(self, immigrants, want_state: bool) -> list[dict]:
-        return [isl.step(imm, want_state) for isl, imm in zip(self.islands, immigrants)]
+        return step_islands(self.islands, immigrants, want_state)
 
     def close(self) -> None:
         pass

@@ -13,7 +13,7 @@ from exprc.ipc import receive, send, worker_pipes
 
 def main() -> int:
     inp, out = worker_pipes()
-    from exprc.search.sr.island import Island
+    from exprc.search.sr.island import Island, step_islands
     try:
         X, y, cfg, seeds, states = receive(inp)
         islands = [Island(X, y, cfg, s, k) for s, k in seeds]
@@ -33,7 +33,7 @@ def main() -> int:
         if msg[0] == "close":
             return 0
         try:
-            send(out, ("ok", [isl.step(imm, msg[2]) for isl, imm in zip(islands, msg[1])]))
+            send(out, ("ok", step_islands(islands, msg[1], msg[2])))
         except KeyboardInterrupt:
             return 0
         except Exception as exc:  # noqa: BLE001
