@@ -39,8 +39,11 @@ def fit_population(pop: Population, params: np.ndarray, X: np.ndarray, y: np.nda
     in the kernel (Population.normal_equations; with weights, from the stored Jacobians);
     candidates with the same number of parameters take their damped Gauss-Newton step
     together (one batched solve), so the Python work per iteration is per group, never per
-    candidate. A step is kept only where it lowers the candidate's sum of squares. Returns the
-    parameters and each final sum of squares (NaN where no parameters gave a finite prediction)."""
+    candidate. A step is kept only where it lowers the candidate's sum of squares; a candidate
+    stops iterating (and the kernel skips it) once it has converged: an accepted step gaining
+    less than 1e-6 of its cost (Ceres' default function tolerance), a cost of zero, or damping
+    above 1e10. Returns the parameters and each final sum of squares (NaN where no parameters
+    gave a finite prediction)."""
     P = np.asarray(params, dtype=np.float64).reshape(-1).copy()
     y = np.asarray(y, dtype=np.float64)
     counts = np.array([len(p) for p in pop.parameters], dtype=np.int64)
@@ -55,10 +58,10 @@ def fit_population(pop: Population, params: np.ndarray, X: np.ndarray, y: np.nda
         pos = np.maximum(pos, pos.T)
         groups.append((int(m), np.flatnonzero(counts == m), pos))
 
-    def run(p):
+    def run(p, active=None):
         with np.errstate(all="ignore"):
             if weights is None:
-                totals, tstart = pop.normal_equations(X, y, p)
+                totals, tstart = pop.normal_equations(X, y, p, active=active)
             else:
                 totals, tstart = _weighted_normal_equations(pop, X, y, np.asarray(weights, np.float64), p)
         s = totals[tstart[:-1]]
@@ -66,9 +69,15 @@ def fit_population(pop: Population, params: np.ndarray, X: np.ndarray, y: np.nda
 
     with np.errstate(all="ignore"):
         totals, tstart, loss = run(P)
+        active = has & np.isfinite(loss) & (loss > 0)
         for _ in range(iterations if groups else 0):
+            if not active.any():
+                break
             trial = P.copy()
-            for m, idx, pos in groups:
+            for m, idx_all, pos in groups:
+                idx = idx_all[active[idx_all]]
+                if not len(idx):
+                    continue
                 blk = totals[tstart[idx][:, None] + np.arange(pos[-1, -1] + 1)]          # [B, pairs]
                 g, A = blk[:, pos[0, 1:]], blk[:, pos[1:, 1:]]
                 ok = np.isfinite(A).all(axis=(1, 2)) & np.isfinite(g).all(axis=1)
@@ -81,14 +90,18 @@ def fit_population(pop: Population, params: np.ndarray, X: np.ndarray, y: np.nda
                 good = np.isfinite(steps).all(axis=1)
                 slots = poff[sel[good]][:, None] + np.arange(m)
                 trial[slots] = P[slots] + steps[good]
-            ttotals, _, tloss = run(trial)
-            better = (tloss < loss) & has
+            ttotals, _, tloss = run(trial, active)
+            better = (tloss < loss) & active
             keep_p = np.repeat(better, counts)
             P[keep_p] = trial[keep_p]
             keep_t = np.repeat(better, np.diff(tstart))
             totals[keep_t] = ttotals[keep_t]
+            # converged, as Ceres' function tolerance has it: an accepted step that gains less
+            # than 1e-6 of the cost, a cost of zero, or a damping so large no step is taken
+            small_gain = better & (loss - tloss <= 1e-6 * loss)
             loss = np.where(better, tloss, loss)
             lam = np.where(better, np.maximum(lam / 3, 1e-12), np.where(has, np.minimum(lam * 4, 1e12), lam))
+            active &= ~small_gain & (loss > 0) & (lam < 1e10)
     return P, np.where(np.isfinite(loss), loss, np.nan)
 
 

@@ -339,12 +339,14 @@ class Population:
         runner(self.dtype).run(code, cols, n, flat, poff, "predict", out=out, threads=threads)
         return out[:, :n], code.rstart
 
-    def normal_equations(self, X, y, params, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def normal_equations(self, X, y, params, threads: int | None = None,
+                         active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per candidate, with r = prediction - y and J its Jacobian (forward mode, as
         jacobian): r.r, J^T r and J^T J, summed inside the kernel in float64 lanes (J is never
         stored). Returns (totals, tstart): candidate k's sums of v_p * v_q over the rows, for
         the pairs p <= q (row-major) of v = [r, dpred/dparam_0, ...], are
-        totals[tstart[k]:tstart[k + 1]]."""
+        totals[tstart[k]:tstart[k + 1]]. active: a bool per candidate; the others are skipped
+        (their totals are 0)."""
         cols, n = self._columns(X)
         yv = self._target(y, n, cols.shape[1])
         code = self.jacobian_code()
@@ -355,7 +357,7 @@ class Population:
         acc = np.zeros(int(tstart[-1]) * W, dtype=np.float64)
         flat, poff = self._params(params)
         runner(self.dtype).run(code, cols, n, flat, poff, "normal", acc=acc, aoff=tstart[:-1] * W, y=yv,
-                               threads=threads)
+                               threads=threads, active=active)
         return reduce_lanes(acc.reshape(-1, W), "mse"), tstart
 
     def jacobian(self, X, params, threads: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -60,7 +60,10 @@ class Runner:
 
     def run(self, code: enc.Bytecode, X: np.ndarray, n_rows: int, params: np.ndarray, poff: np.ndarray,
             mode: str, out: np.ndarray | None = None, acc: np.ndarray | None = None,
-            aoff: np.ndarray | None = None, y: np.ndarray | None = None, threads: int | None = None) -> None:
+            aoff: np.ndarray | None = None, y: np.ndarray | None = None, threads: int | None = None,
+            active: np.ndarray | None = None) -> None:
+        """active: a bool per candidate; the others are not run (their outputs and accumulators
+        are left as they are)."""
         dt = np_dtype(self.dtype)
         vals = code.v32 if self.dtype == "float32" else code.v64
         keep = [np.ascontiguousarray(a) for a in (code.op, code.dst, code.a, code.b, code.c, code.arg)]
@@ -79,9 +82,25 @@ class Runner:
                   "aoff": ptr(aoff)}
         desc = np.array([values[f] for f in enc.DESC_FIELDS], dtype=np.int64)
         work = np.diff(code.cstart).astype(np.float64) + 4    # instructions + the per-block output step
-        ranges = split(work, threads_for(threads))
-        scratch = {a: np.empty(code.slots * self.B + 16, dtype=dt) for a, _ in ranges}
-        run_split(lambda a, b: self.fn(a, b, ptr(desc), ptr(scratch[a])), ranges)
+        if active is None:
+            ranges = split(work, threads_for(threads))
+            scratch = {a: np.empty(code.slots * self.B + 16, dtype=dt) for a, _ in ranges}
+            run_split(lambda a, b: self.fn(a, b, ptr(desc), ptr(scratch[a])), ranges)
+            return
+        # runs of consecutive active candidates, shared out across threads by work
+        act = np.asarray(active, dtype=bool)
+        edge = np.diff(np.concatenate([[0], act.astype(np.int8), [0]]))
+        firsts, ends = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+        if not len(firsts):
+            return
+        run_work = np.add.reduceat(np.where(act, work, 0.0), firsts) if len(work) else np.zeros(0)
+        groups = split(run_work, threads_for(threads))
+
+        def go(g0: int, g1: int) -> None:
+            buf = np.empty(code.slots * self.B + 16, dtype=dt)
+            for a, b in zip(firsts[g0:g1].tolist(), ends[g0:g1].tolist()):
+                self.fn(a, b, ptr(desc), ptr(buf))
+        run_split(go, groups)
 
 
 _RUNNERS: dict[str, Runner] = {}
