@@ -81,6 +81,7 @@ def fit_population(pop: Population, params: np.ndarray, X: np.ndarray, y: np.nda
                 blk = totals[tstart[idx][:, None] + np.arange(pos[-1, -1] + 1)]          # [B, pairs]
                 g, A = blk[:, pos[0, 1:]], blk[:, pos[1:, 1:]]
                 ok = np.isfinite(A).all(axis=(1, 2)) & np.isfinite(g).all(axis=1)
+                active[idx[~ok]] = False           # no usable Jacobian: nothing to iterate on
                 if not ok.any():
                     continue
                 A, g, sel = A[ok], g[ok], idx[ok]

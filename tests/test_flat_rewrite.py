@@ -77,4 +77,15 @@ def test_a_custom_operator_is_instantiated_over_its_arguments():
     a = fm.from_nodes([parse("x0 + 1", dtype=D), parse("x1", dtype=D)], D).with_names(prims.names)
     b = fm.from_nodes([parse("x1", dtype=D), parse("x0", dtype=D)], D).with_names(prims.names)
     out = var.join([a, b], np.array([prims.unary[0], prims.binary[1]]), prims=prims, arity=np.array([1, 2]))
-    assert out.to_text() == ["(x0 + 1) * (x0 + 1)", "1 * x1 - x0"]
+    assert out.to_text()[0] == "(x0 + 1) * (x0 + 1)"
+    assert out.to_text()[1].endswith(" * x1 - x0")          # k * a - b, k a constant to fit
+    assert var.CUSTOM_PARAMETER_START in out.take([1]).value
+
+
+def test_a_custom_operator_may_compare():
+    from exprc.search.sr.engine import parse_operators
+    prims = var.Primitives.from_operators(parse_operators(["add", "relu(a) = where(a > 0, a, 0)"]), ["x0"])
+    a = fm.from_nodes([parse("x0 - 1", dtype=D)], D).with_names(prims.names)
+    out = var.join([a], np.array([prims.unary[0]]), prims=prims, arity=np.array([1]))
+    X = np.array([[0.0], [3.0]])
+    np.testing.assert_array_equal(Population(out, variables=["x0"], dtype=D).predict(X)[0], [0.0, 2.0])

@@ -91,10 +91,8 @@ def postfix(node: ir.Node, parameter_value: float | None = None) -> tuple:
         elif n.op == ir.PARAM and parameter_value is not None:
             out.append((_CONST, float(parameter_value)))
         elif n.op == ir.CONST:
-            if n.dtype == BOOL:
-                raise ValueError("boolean constant")
-            out.append((_CONST, float(n.value)))
-        elif n.op in enc.OPCODE_OF and n.dtype != BOOL:
+            out.append((_CONST, float(bool(n.value)) if n.dtype == BOOL else float(n.value)))
+        elif n.op in enc.OPCODE_OF:        # comparisons too: the interpreter stores 1.0 / 0.0
             out.append((_OP, enc.OPCODE_OF[n.op]))
         else:
             raise ValueError("not an arithmetic opcode")

@@ -177,6 +177,9 @@ def jacobian_bytecode(flat: FlatPrograms, variables, param_slot: np.ndarray, n_p
     """Bytecode whose outputs per program are its prediction and its derivative with respect to
     each of its n_params[p] parameters (param_slot: FlatPrograms.parameter_slots)."""
     T = templates()
+    if not len(flat):
+        from .bytecode import tree_bytecode
+        return tree_bytecode(flat, variables, param_slot)
     L = tree_layout(flat, variables, param_slot)
     ncand, R = len(flat), len(L.code)
     n_params = np.asarray(n_params, dtype=np.int64)

@@ -4,10 +4,12 @@
     >>> sr = SymbolicRegressor(time_limit=30, random_state=0).fit(X, y)
     >>> print(sr.equations_table()); sr.predict(X_new); sr.export("c")
 
-The search (engine.py) evolves islands of expression trees: tournament selection,
-subtree/point/hoist/insert/shrink mutations and crossover, candidates simplified by exprc's
-passes, constants as IR parameters fitted by Levenberg-Marquardt on exact Jacobians, every
-model a linear scaling a + b * f of its tree. The driver here routes migrants between islands
+The search (island.py) evolves islands of expression trees as flat programs in bulk:
+tournament selection, point/subtree/insert/shrink/hoist/scale mutations and crossover
+(variation.py), candidates simplified by the SEARCH_RULES of exprc/passes/rules.py (applied in
+bulk by exprc.population.rewrite), constants fitted by batched Levenberg-Marquardt on
+forward-mode Jacobians reduced to normal equations in the kernel, every model a linear
+scaling a + b * f of its tree. The driver here routes migrants between islands
 (in this process, or as Ray actors with ray_address), keeps the complexity-vs-loss Pareto
 archive (evolution.Archive), enforces the time and evaluation budgets and the target loss,
 shows progress and checkpoints after every generation. At the end the front is polished

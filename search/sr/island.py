@@ -48,6 +48,13 @@ def simplify(progs: FlatPrograms) -> FlatPrograms:
     return progs
 
 
+def shape_hashes(progs: FlatPrograms) -> np.ndarray:
+    """A hash per program of its structure with every constant's value left out: two programs
+    that differ only in their constants are the same model once the constants are fitted."""
+    value = np.where(progs.code == enc.LEAF_CONST, 0.0, progs.value)
+    return FlatPrograms(progs.code, progs.arg, value, progs.size, progs.start, progs.names, progs.dtype).hashes()
+
+
 def _per_program(progs: FlatPrograms, mask: np.ndarray) -> np.ndarray:
     """How many records of each program have mask set."""
     c = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
@@ -154,9 +161,9 @@ def from_candidates(cands: Sequence[Candidate], names: tuple[str, ...]) -> Score
     if not cands:
         return empty_scored(names)
     flat = fm.from_nodes([c.node for c in cands], DTYPE)
-    slot, _ = flat.parameter_slots()
+    slot, pnames = flat.parameter_slots()
     is_param = flat.code == enc.LEAF_PARAM
-    per = _per_program(flat, is_param)
+    per = np.array([len(p) for p in pnames], dtype=np.int64)        # distinct parameters
     poff = np.concatenate([[0], np.cumsum(per)[:-1]])
     values = np.concatenate([np.asarray(c.values, dtype=np.float64).reshape(-1) for c in cands] + [np.zeros(0)])
     prog = flat.program_of()
@@ -166,7 +173,7 @@ def from_candidates(cands: Sequence[Candidate], names: tuple[str, ...]) -> Score
     arg = np.where(is_param, 0, flat.arg).astype(np.int32)
     progs = FlatPrograms(code, arg, value, flat.size, flat.start, flat.names, DTYPE).with_names(names)
     arr = lambda f: np.array([getattr(c, f) for c in cands], dtype=np.float64)  # noqa: E731
-    return Scored(progs, arr("nmse"), arr("fitness"), arr("a"), arr("b"), progs.hashes())
+    return Scored(progs, arr("nmse"), arr("fitness"), arr("a"), arr("b"), shape_hashes(progs))
 
 
 def fit_rows(n: int, lm_rows: int) -> np.ndarray | None:
@@ -186,7 +193,7 @@ def score(children: FlatPrograms, X: np.ndarray, y: np.ndarray, fit_rows: np.nda
     n_c = len(children)
     if not n_c:
         return empty_scored(children.names), np.zeros(0, dtype=np.int64)
-    h = children.hashes()
+    h = shape_hashes(children)
     Xf, yf = (X, y) if fit_rows is None else (X[fit_rows], y[fit_rows])
     f, values = parameterized(children, wrap=False)
     with np.errstate(all="ignore"):
@@ -281,13 +288,16 @@ class Island:
     # ------------------------------------------------------------------ evaluation
     def prepare(self, children: FlatPrograms, skip: np.ndarray | None = None) -> FlatPrograms:
         """Simplified children with a variable and within max_size, without duplicates (of each
-        other and of the hashes in skip): what this island will score."""
+        other and of the shape hashes in skip): what this island will score."""
         children = simplify(children.with_names(self.names))
         has_var = _per_program(children, children.code == enc.LEAF_VAR) > 0      # constants say nothing
         children = children.take(np.flatnonzero(has_var & (children.lengths <= self.cfg.max_size)))
-        children, _ = var.unique(children)
-        if skip is not None and len(skip) and len(children):
-            children = children.take(np.flatnonzero(~np.isin(children.hashes(), skip)))
+        h = shape_hashes(children)
+        _, first = np.unique(h, return_index=True)
+        fresh = np.sort(first)
+        if skip is not None and len(skip):
+            fresh = fresh[~np.isin(h[fresh], skip)]
+        children = children.take(fresh)
         self.evaluations += len(children)
         return children
 

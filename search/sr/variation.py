@@ -30,6 +30,11 @@ from exprc.population import FlatPrograms, flat as fm
 from exprc.population import encoding as enc
 
 
+# A custom operator's parameters start here (not 1: k * a with k = 1 would be simplified to a
+# before k is fitted).
+CUSTOM_PARAMETER_START = 1.1
+
+
 @dataclass(frozen=True)
 class Primitives:
     """What children are built from: ops by arity (opcodes; a custom operator is -1 - its index
@@ -56,7 +61,7 @@ class Primitives:
                 continue
             body = ir.substitute([o.body], {a: ir.var(v, o.body.dtype) for a, v in zip(o.args, "abc")})[0]
             codes[o.arity].append(-1 - len(templates))
-            templates.append(postfix(body, parameter_value=1.0))
+            templates.append(postfix(body, parameter_value=CUSTOM_PARAMETER_START))
         arr = lambda k: np.array(codes[k], dtype=np.int32)  # noqa: E731
         return Primitives(arr(1), arr(2), tuple(variables), dtype, ternary=arr(3), templates=tuple(templates))
 
@@ -259,13 +264,15 @@ def insert(progs: FlatPrograms, prims: Primitives, rng: np.random.Generator) -> 
 
 
 def scale(progs: FlatPrograms, prims: Primitives, rng: np.random.Generator) -> FlatPrograms:
-    """One subtree s becomes 1 * s or s + 0: neutral until its new constant is fitted."""
+    """One subtree s becomes k * s (k near 1) or s + k (k near 0): close to neutral until the
+    new constant is fitted (exactly 1 or 0 would be simplified away before it is)."""
     rec = pick_records(progs, rng)
     n = len(progs)
     sub = progs.subtrees(rec)
     times = rng.random(n) < 0.6
     const = FlatPrograms(np.full(n, enc.LEAF_CONST, np.int32), np.zeros(n, np.int32),
-                         np.where(times, 1.0, 0.0), np.ones(n, np.int32), np.arange(n + 1, dtype=np.int64),
+                         np.round(np.where(times, 1.0, 0.0) + rng.choice([-1, 1], n) * rng.uniform(0.05, 0.2, n), 3),
+                         np.ones(n, np.int32), np.arange(n + 1, dtype=np.int64),
                          progs.names, progs.dtype)
     first = _where_programs(times, const, sub)
     second = _where_programs(times, sub, const)
