@@ -14,6 +14,7 @@ import numpy as np
 
 from exprc import ir
 from exprc.population import Population
+from exprc.population.engine import pair_starts
 
 
 def levenberg_marquardt(nodes: Sequence[ir.Node], params: Sequence[np.ndarray], X: np.ndarray,
@@ -110,8 +111,7 @@ def _weighted_normal_equations(pop: Population, X, y, w, params) -> tuple[np.nda
     """Population.normal_equations' layout for residuals and Jacobians weighted by w per row."""
     rows, rstart = pop.jacobian_rows(X, params)
     nout = np.diff(rstart)
-    tstart = np.zeros(len(nout) + 1, dtype=np.int64)
-    np.cumsum(nout * (nout + 1) // 2, out=tstart[1:])
+    tstart = pair_starts(rstart)
     v = rows.astype(np.float64) * w
     v[rstart[:-1]] -= y * w
     totals = np.empty(int(tstart[-1]))

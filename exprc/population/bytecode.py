@@ -47,18 +47,14 @@ def tree_layout(flat: FlatPrograms, variables: Sequence[str], param_slot: np.nda
     lens = flat.lengths
     cand = flat.program_of()
     arity = enc.ARITY[code]
-    size = flat.size.astype(np.int64)
     effect = 1 - arity
     depth = np.cumsum(effect)
     before = np.repeat(depth[start[:-1]] - effect[start[:-1]], lens)
     dst = depth - before - 1
 
-    # where each operand comes from: the last is the previous record, each earlier one ends
-    # just before the subtree of the operand after it
+    # where each operand comes from (FlatPrograms.operands)
     idx = np.arange(len(code))
-    p_last = idx - 1
-    p_mid = p_last - size[np.maximum(p_last, 0)]
-    p_first = p_mid - size[np.maximum(p_mid, 0)]
+    p_first, p_mid, p_last = flat.operands(idx, 3)
     producers = [np.where(arity == 3, p_first, np.where(arity == 2, p_mid, p_last)),
                  np.where(arity == 3, p_mid, p_last), p_last]
 

@@ -85,6 +85,15 @@ def to_flat(expressions, dtype, parameters: Sequence[str] = (), variables: Seque
     return flat, given
 
 
+def pair_starts(rstart: np.ndarray) -> np.ndarray:
+    """Where each candidate's normal-equation sums begin (Population.normal_equations): for k
+    outputs, k (k + 1) / 2 pairs p <= q, candidate after candidate."""
+    nout = np.diff(rstart)
+    tstart = np.zeros(len(nout) + 1, dtype=np.int64)
+    np.cumsum(nout * (nout + 1) // 2, out=tstart[1:])
+    return tstart
+
+
 class Population:
     """Many candidate expressions over the same variables.
 
@@ -350,9 +359,7 @@ class Population:
         cols, n = self._columns(X)
         yv = self._target(y, n, cols.shape[1])
         code = self.jacobian_code()
-        nout = np.diff(code.rstart)
-        tstart = np.zeros(len(self) + 1, dtype=np.int64)
-        np.cumsum(nout * (nout + 1) // 2, out=tstart[1:])
+        tstart = pair_starts(code.rstart)
         W = runner(self.dtype).W
         acc = np.zeros(int(tstart[-1]) * W, dtype=np.float64)
         flat, poff = self._params(params)

@@ -50,6 +50,21 @@ class FlatPrograms:
         """Record index of each program's root."""
         return self.start[1:] - 1
 
+    def count_per_program(self, mask: np.ndarray) -> np.ndarray:
+        """How many records of each program have mask set."""
+        c = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+        return c[self.start[1:]] - c[self.start[:-1]]
+
+    def operands(self, records: np.ndarray, arity: int) -> list[np.ndarray]:
+        """The records producing the operands of op records (all of that arity), first to
+        last: the last operand is the previous record, each earlier one ends just before the
+        subtree of the operand after it."""
+        size = self.size.astype(np.int64)
+        kids = [np.asarray(records, dtype=np.int64) - 1]
+        for _ in range(arity - 1):
+            kids.insert(0, kids[0] - size[np.maximum(kids[0], 0)])
+        return kids
+
     def program_of(self) -> np.ndarray:
         """Program index of every record."""
         return np.repeat(np.arange(len(self), dtype=np.int64), self.lengths)
@@ -87,7 +102,7 @@ class FlatPrograms:
     def take(self, index) -> "FlatPrograms":
         """The programs at index (in that order; repeats allowed)."""
         index = np.asarray(index, dtype=np.int64).reshape(-1)
-        rec, start = _gather(self.start[index], self.lengths[index])
+        rec, start = gather_ranges(self.start[index], self.lengths[index])
         return FlatPrograms(self.code[rec], self.arg[rec], self.value[rec], self.size[rec], start,
                             self.names, self.dtype)
 
@@ -95,9 +110,16 @@ class FlatPrograms:
         """The subtrees rooted at the given record indices, one program each."""
         records = np.asarray(records, dtype=np.int64).reshape(-1)
         size = self.size[records].astype(np.int64)
-        rec, start = _gather(records - size + 1, size)
+        rec, start = gather_ranges(records - size + 1, size)
         return FlatPrograms(self.code[rec], self.arg[rec], self.value[rec], self.size[rec], start,
                             self.names, self.dtype)
+
+    def with_programs(self, index, new: "FlatPrograms") -> "FlatPrograms":
+        """These programs with those at index replaced by new's programs (in order)."""
+        both = concat([self, new.with_names(self.names) if new.names != self.names else new])
+        order = np.arange(len(self))
+        order[np.asarray(index, dtype=np.int64)] = len(self) + np.arange(len(new))
+        return both.take(order)
 
     def replace(self, records, donors: "FlatPrograms") -> "FlatPrograms":
         """One new program per entry: the program holding records[k] with that record's
@@ -112,7 +134,7 @@ class FlatPrograms:
         # each new program: host[s0:first] + donor + host[records + 1:e0]
         parts_start = np.stack([s0, donors.start[:-1] + len(self.code), records + 1], axis=1).reshape(-1)
         parts_len = np.stack([first - s0, donors.lengths, e0 - records - 1], axis=1).reshape(-1)
-        rec, _ = _gather(parts_start, parts_len)
+        rec, _ = gather_ranges(parts_start, parts_len)
         cat = lambda a, b: np.concatenate([a, b])  # noqa: E731
         lengths = parts_len.reshape(-1, 3).sum(axis=1)
         start = np.zeros(len(records) + 1, dtype=np.int64)
@@ -338,7 +360,7 @@ def constant_value(n: ir.Node, dtype: str, keep: list) -> float:
 
 # ---------------------------------------------------------------------------- helpers
 
-def _gather(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def gather_ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the concatenated ranges [starts[k], starts[k] + lengths[k]) and their offsets."""
     lengths = np.asarray(lengths, dtype=np.int64)
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)

@@ -131,16 +131,6 @@ def compile_rules(rules: Sequence[Rule]) -> list[FlatRule]:
     return _CACHE[key]
 
 
-def _children(flat: FlatPrograms, rec: np.ndarray, arity: int) -> list[np.ndarray]:
-    """Operand records of op records rec (all of that arity), first to last."""
-    size = flat.size.astype(np.int64)
-    kids = [rec - 1]
-    for _ in range(arity - 1):
-        prev = kids[0]
-        kids.insert(0, prev - size[np.maximum(prev, 0)])
-    return kids
-
-
 def _match(flat: FlatPrograms, rule: FlatRule, recs: np.ndarray, hashes: np.ndarray):
     """The subset of recs where rule's pattern matches, and each pattern variable's record."""
     where = np.empty((len(rule.pattern), len(recs)), dtype=np.int64)
@@ -153,7 +143,7 @@ def _match(flat: FlatPrograms, rule: FlatRule, recs: np.ndarray, hashes: np.ndar
             ok &= flat.code[r] == value
             arity = int(enc.ARITY[value])
             safe = np.where(ok, r, flat.roots[0] if len(flat) else 0)
-            kids = _children(flat, safe, arity)
+            kids = flat.operands(safe, arity)
             for kk in _kids_of(rule.pattern, k):
                 where[kk] = np.where(ok, kids[rule.pattern[kk][3]], 0)
         elif kind == _CONST:
@@ -190,7 +180,7 @@ def instantiate(flat: FlatPrograms, rep: tuple, binding: dict[str, np.ndarray], 
             starts[:, j], lens[:, j] = b - size[b] + 1, size[b]
         else:
             starts[:, j], lens[:, j] = R + j, 1
-    rec, start = fm._gather(starts.reshape(-1), lens.reshape(-1))
+    rec, start = fm.gather_ranges(starts.reshape(-1), lens.reshape(-1))
     prog_len = lens.sum(axis=1)
     pstart = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(prog_len, out=pstart[1:])
@@ -245,7 +235,7 @@ def fold_constants(flat: FlatPrograms, exact: bool = True) -> FlatPrograms:
                         flat.dtype)
 
 
-def _shapes(flat: FlatPrograms, recs: np.ndarray) -> dict:
+def _shapes(flat: FlatPrograms, recs: np.ndarray) -> set:
     """What the records look like one level down, for rejecting rules without array work:
     (opcode, operand position, operand opcode) and (opcode, first operand's, second's)."""
     shapes: set = set()
@@ -254,7 +244,7 @@ def _shapes(flat: FlatPrograms, recs: np.ndarray) -> dict:
         r = recs[enc.ARITY[code[recs]] == a]
         if not len(r):
             continue
-        kids = [code[k] for k in _children(flat, r, a)]
+        kids = [code[k] for k in flat.operands(r, a)]
         rc = code[r]
         for j in range(a):
             shapes.update(zip(rc.tolist(), [j] * len(r), kids[j].tolist()))
@@ -292,7 +282,7 @@ def parents(flat: FlatPrograms) -> np.ndarray:
     arity = enc.ARITY[flat.code]
     for a in (1, 2, 3):
         rec = np.flatnonzero(arity == a)
-        for kid in _children(flat, rec, a):
+        for kid in flat.operands(rec, a):
             out[kid] = rec
     return out
 
@@ -343,9 +333,7 @@ def rewrite(flat: FlatPrograms, rules: Sequence[Rule], rounds: int = 8, root_onl
         progs = np.concatenate([c[1] for c in chosen])
         donors = fm.concat([c[2] for c in chosen])
         new = flat.replace(recs, donors)
-        order = np.arange(len(flat))
-        order[progs] = len(flat) + np.arange(len(progs))
-        flat = fold_constants(fm.concat([flat, new]).take(order), exact_folding)
+        flat = fold_constants(flat.with_programs(progs, new), exact_folding)
         dirty = np.zeros(len(flat), dtype=bool)
         dirty[progs] = True
     return flat

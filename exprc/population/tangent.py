@@ -211,6 +211,7 @@ def jacobian_bytecode(flat: FlatPrograms, variables, param_slot: np.ndarray, n_p
     act_op = np.flatnonzero(active & is_op)
 
     # partial derivatives of each active op with respect to each active operand
+    operand_slots = np.stack(L.operands)                             # [3, R]
     kinds = np.zeros((R, 3), dtype=np.int64)
     pslot = np.zeros((R, 3), dtype=np.int64)
     y_slot = np.zeros(R, dtype=np.int64)
@@ -241,7 +242,7 @@ def jacobian_bytecode(flat: FlatPrograms, variables, param_slot: np.ndarray, n_p
 
         def resolve(refs, item):
             kind_, val = refs // REF, refs % REF
-            operand = np.stack(L.operands)[np.minimum(val, 2), g[item]]
+            operand = operand_slots[np.minimum(val, 2), g[item]]
             return np.select([kind_ == R_OPERAND, kind_ == R_Y, kind_ == R_TEMP, kind_ == R_CONST],
                              [operand, y_slot[g[item]], temp_base[item] + val, const_base[item] + val], 0)
         nr = T.n_rows[code, j]

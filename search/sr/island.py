@@ -44,7 +44,7 @@ def simplify(progs: FlatPrograms) -> FlatPrograms:
         changed = np.flatnonzero(progs.hashes() != before)
         if not len(changed):
             break
-        progs = var._merge(progs, changed, rewrite(progs.take(changed), SEARCH_RULES, exact_folding=False))
+        progs = progs.with_programs(changed, rewrite(progs.take(changed), SEARCH_RULES, exact_folding=False))
     return progs
 
 
@@ -55,19 +55,13 @@ def shape_hashes(progs: FlatPrograms) -> np.ndarray:
     return FlatPrograms(progs.code, progs.arg, value, progs.size, progs.start, progs.names, progs.dtype).hashes()
 
 
-def _per_program(progs: FlatPrograms, mask: np.ndarray) -> np.ndarray:
-    """How many records of each program have mask set."""
-    c = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
-    return c[progs.start[1:]] - c[progs.start[:-1]]
-
-
 def parameterized(progs: FlatPrograms, wrap: bool = True) -> tuple[FlatPrograms, np.ndarray]:
     """Every constant turned into a parameter (named _c0, _c1, ... in record order), and with
     wrap the program made a + b * f (parameters _sa, _sb first); and the parameter values,
     all programs' concatenated in the population engine's order."""
     n = len(progs)
     is_const = progs.code == enc.LEAF_CONST
-    per = _per_program(progs, is_const)
+    per = progs.count_per_program(is_const)
     M = int(per.max(initial=0))
     names = progs.names + tuple(f"{PARAM_PREFIX}{k}" for k in range(M)) + (SCALE_A, SCALE_B)
     base = len(progs.names)
@@ -86,7 +80,7 @@ def parameterized(progs: FlatPrograms, wrap: bool = True) -> tuple[FlatPrograms,
                        np.full(n, R + 3)], axis=1).reshape(-1)
     lens = np.stack([np.ones(n, np.int64), np.ones(n, np.int64), progs.lengths, np.ones(n, np.int64),
                      np.ones(n, np.int64)], axis=1).reshape(-1)
-    rec, _ = fm._gather(starts, lens)
+    rec, _ = fm.gather_ranges(starts, lens)
     start = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(progs.lengths + 4, out=start[1:])
     wcode = np.concatenate([code, extra_code])[rec]
@@ -141,7 +135,7 @@ class Scored:
         if not len(sub):
             return []
         f, values = parameterized(sub.progs, wrap=False)
-        per = _per_program(sub.progs, sub.progs.code == enc.LEAF_CONST)
+        per = sub.progs.count_per_program(sub.progs.code == enc.LEAF_CONST)
         chunks = np.split(values, np.cumsum(per)[:-1])
         out = []
         for k, node in enumerate(f.to_nodes()):
@@ -207,15 +201,16 @@ def score(children: FlatPrograms, X: np.ndarray, y: np.ndarray, fit_rows: np.nda
         a = np.where(ok, ym - b * fm_, ym)
         r = a[:, None] + b[:, None] * pred - yf
         sse = np.where(ok, np.einsum("ij,ij->i", r, r), np.inf)
-    per = _per_program(children, children.code == enc.LEAF_CONST)
+    per = children.count_per_program(children.code == enc.LEAF_CONST)
     fit = np.flatnonzero(ok & (per > 0) & np.isfinite(sse))
     fit = fit[np.argsort(per[fit], kind="stable")]     # same parameter count: consecutive
     variables = list(cfg.variables)
     if len(fit) and cfg.lm_iterations > 0:
         sub = children.take(fit)
-        w, wvals = parameterized(sub)
+        w, _ = parameterized(sub)
         cpos = np.concatenate([[0], np.cumsum(per)[:-1]])
-        sub_vals = values[fm._gather(cpos[fit], per[fit])[0]]
+        fit_consts = fm.gather_ranges(cpos[fit], per[fit])[0]        # the fitted children's constants
+        sub_vals = values[fit_consts]
         P0 = _scale_first(sub_vals, per[fit], a[fit], b[fit])
         popw = Population(w, variables=variables, dtype=DTYPE)
         P, lm_sse = fit_population(popw, P0, Xf, yf, iterations=cfg.lm_iterations)
@@ -232,7 +227,7 @@ def score(children: FlatPrograms, X: np.ndarray, y: np.ndarray, fit_rows: np.nda
         # write the fitted constants back into the children's records
         const_rec = np.flatnonzero(children.code == enc.LEAF_CONST)
         value = children.value.copy()
-        value[const_rec[fm._gather(cpos[fit], per[fit])[0]]] = new_vals
+        value[const_rec[fit_consts]] = new_vals
         children = FlatPrograms(children.code, children.arg, value, children.size, children.start,
                                 children.names, children.dtype)
     if fit_rows is None:
@@ -290,7 +285,7 @@ class Island:
         """Simplified children with a variable and within max_size, without duplicates (of each
         other and of the shape hashes in skip): what this island will score."""
         children = simplify(children.with_names(self.names))
-        has_var = _per_program(children, children.code == enc.LEAF_VAR) > 0      # constants say nothing
+        has_var = children.count_per_program(children.code == enc.LEAF_VAR) > 0      # constants say nothing
         children = children.take(np.flatnonzero(has_var & (children.lengths <= self.cfg.max_size)))
         h = shape_hashes(children)
         _, first = np.unique(h, return_index=True)
@@ -346,10 +341,10 @@ class Island:
         children = parents
         if cross.any():
             idx = np.flatnonzero(cross)
-            children = var._merge(children, idx, var.crossover(parents.take(idx), donors.take(idx), rng))
+            children = children.with_programs(idx, var.crossover(parents.take(idx), donors.take(idx), rng))
         if mutate.any():
             idx = np.flatnonzero(mutate)
-            children = var._merge(children, idx, var.mutate(children.take(idx), self.prims, rng))
+            children = children.with_programs(idx, var.mutate(children.take(idx), self.prims, rng))
         children, _ = var.limit(children, parents, cfg.max_size)
         return children
 

@@ -86,8 +86,7 @@ def pick_records(progs: FlatPrograms, rng: np.random.Generator, only_ops: bool =
     if not only_ops:
         return progs.start[:-1] + (rng.random(n) * progs.lengths).astype(np.int64)
     is_op = progs.code >= enc.OP_BASE
-    counts = np.add.reduceat(is_op.astype(np.int64), progs.start[:-1]) if len(progs.code) else np.zeros(n, np.int64)
-    counts = np.where(progs.lengths > 0, counts, 0)
+    counts = progs.count_per_program(is_op)
     op_rec = np.flatnonzero(is_op)
     first = np.searchsorted(op_rec, progs.start[:-1])
     k = (rng.random(n) * np.maximum(counts, 1)).astype(np.int64)
@@ -142,7 +141,7 @@ def random_trees(prims: Primitives, rng: np.random.Generator, n: int, depth: int
         if not grow.any():
             break
         idx = np.flatnonzero(grow)
-        out = _merge(out, idx, wrap_random(out.take(idx), prims, rng))
+        out = out.with_programs(idx, wrap_random(out.take(idx), prims, rng))
     return out
 
 
@@ -153,27 +152,15 @@ def _where_programs(mask: np.ndarray, a: FlatPrograms, b: FlatPrograms) -> FlatP
     return both.take(index)
 
 
-def _merge(base: FlatPrograms, idx: np.ndarray, new: FlatPrograms) -> FlatPrograms:
-    """base with programs idx replaced by new's programs (in order)."""
-    both = fm.concat([base, new])
-    index = np.arange(len(base))
-    index[idx] = len(base) + np.arange(len(new))
-    return both.take(index)
-
-
-def join(parts: Sequence[FlatPrograms], opcodes: np.ndarray, use_second: np.ndarray | None = None,
-         prims: "Primitives | None" = None, arity: np.ndarray | None = None) -> FlatPrograms:
+def join(parts: Sequence[FlatPrograms], opcodes: np.ndarray, prims: "Primitives | None" = None,
+         arity: np.ndarray | None = None) -> FlatPrograms:
     """Program k: op opcodes[k] applied to parts[0][k], ..., parts[arity[k] - 1][k] (u(a),
-    b(a, b), t(a, b, c) in postfix). Without arity: 2 where use_second (or when two parts are
-    given and use_second is None), else 1. A negative opcode is one of prims' custom operators,
-    instantiated over the arguments."""
+    b(a, b), t(a, b, c) in postfix; without arity, every part). A negative opcode is one of
+    prims' custom operators, instantiated over the arguments."""
     n = len(parts[0])
     opcodes = np.asarray(opcodes, dtype=np.int32)
     if arity is None:
-        if len(parts) == 1:
-            arity = np.ones(n, np.int64)
-        else:
-            arity = np.where(np.ones(n, bool) if use_second is None else use_second, 2, 1)
+        arity = np.full(n, len(parts), np.int64)
     names = parts[0].names
     parts = [p.with_names(names) if p.names != names else p for p in parts]
     custom = opcodes < 0
@@ -213,7 +200,7 @@ def _join_builtin(parts: Sequence[FlatPrograms], opcodes: np.ndarray, arity: np.
         lens.append(ln if j == len(parts) else np.where(arity > j, ln, 0))
     parts_start = np.stack(starts, axis=1).reshape(-1)
     parts_len = np.stack(lens, axis=1).reshape(-1)
-    rec, _ = fm._gather(parts_start, parts_len)
+    rec, _ = fm.gather_ranges(parts_start, parts_len)
     start = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(parts_len.reshape(n, -1).sum(axis=1), out=start[1:])
     code = cat.code[rec]
@@ -280,21 +267,20 @@ def scale(progs: FlatPrograms, prims: Primitives, rng: np.random.Generator) -> F
     return progs.replace(rec, join([first, second], opc, arity=np.full(n, 2)))
 
 
-MUTATIONS = ("point", "subtree", "insert", "shrink", "hoist", "scale")
-MUTATION_P = np.array([1.0, 1.0, 1.0, 0.6, 0.3, 0.4]) / 4.3
+# (mutation, relative weight)
+MUTATIONS = ((point, 1.0), (subtree, 1.0), (insert, 1.0), (shrink, 0.6),
+             (lambda progs, prims, rng: hoist(progs, rng), 0.3), (scale, 0.4))
+MUTATION_P = np.array([w for _, w in MUTATIONS]) / sum(w for _, w in MUTATIONS)
 
 
 def mutate(progs: FlatPrograms, prims: Primitives, rng: np.random.Generator) -> FlatPrograms:
     """One mutation per program, its kind drawn from MUTATION_P."""
     kind = rng.choice(len(MUTATIONS), len(progs), p=MUTATION_P)
     out = progs.with_names(prims.names)
-    for k, name in enumerate(MUTATIONS):
+    for k, (operator, _) in enumerate(MUTATIONS):
         idx = np.flatnonzero(kind == k)
-        if not len(idx):
-            continue
-        sub = out.take(idx)
-        new = hoist(sub, rng) if name == "hoist" else globals()[name](sub, prims, rng)
-        out = _merge(out, idx, new.with_names(out.names))
+        if len(idx):
+            out = out.with_programs(idx, operator(out.take(idx), prims, rng))
     return out
 
 
