@@ -14,7 +14,21 @@ from exprc.dtypes import BOOL
 from exprc.numbers import round_value
 from exprc.program import Program
 
-_CTYPE = {"float32": "float", "float64": "double", BOOL: "unsigned char"}
+_CTYPE = {"float32": "float", "float64": "double", BOOL: "unsigned char", "int32": "int32_t", "int64": "int64_t"}
+_WIDTH = {"float32": 32, "float64": 64, "int32": 32, "int64": 64}
+
+_BIT_HELPERS = """\
+static inline int32_t exprc_asintf(float a) {{ int32_t i; memcpy(&i, &a, 4); return i; }}
+static inline int64_t exprc_asint(double a) {{ int64_t i; memcpy(&i, &a, 8); return i; }}
+static inline float exprc_asfloatf(int32_t i) {{ float a; memcpy(&a, &i, 4); return a; }}
+static inline double exprc_asfloat(int64_t i) {{ double a; memcpy(&a, &i, 8); return a; }}
+static inline int32_t exprc_tointf(float a) {{    /* truncating, saturating, NaN -> 0 */
+    return a != a ? 0 : a >= 2147483648.0f ? INT32_MAX : a < -2147483648.0f ? INT32_MIN : (int32_t)a;
+}}
+static inline int64_t exprc_toint(double a) {{
+    return a != a ? 0 : a >= 0x1p63 ? INT64_MAX : a < -0x1p63 ? INT64_MIN : (int64_t)a;
+}}
+"""
 
 _HELPERS = """\
 static inline {t} exprc_minimum{f}({t} a, {t} b) {{
@@ -33,6 +47,10 @@ static inline {t} exprc_maximum{f}({t} a, {t} b) {{
 def _literal(node: ir.Node) -> str:
     if node.dtype == BOOL:
         return "1" if node.value else "0"
+    if node.dtype in _CTYPE and node.dtype.startswith("int"):
+        v = int(round_value(node.value, node.dtype))
+        lo = -(1 << (_WIDTH[node.dtype] - 1))
+        return f"({_CTYPE[node.dtype]})({v + 1} - 1)" if v == lo else f"(({_CTYPE[node.dtype]}){v})"
     x = float(round_value(node.value, node.dtype))
     suffix = "f" if node.dtype == "float32" else ""
     if math.isnan(x):
@@ -65,7 +83,7 @@ def emit_c(program: Program, name: str = "exprc_eval") -> str:
     if p.parameters:
         args.append(f"const {t} *params")
     single = len(p.outputs) == 1
-    body, names = [], {}
+    body, names, tables = [], {}, []
     pindex = {n: k for k, n in enumerate(p.parameters)}
     for k, n in enumerate(p.schedule()):
         if n.op == ir.VAR:
@@ -74,10 +92,19 @@ def emit_c(program: Program, name: str = "exprc_eval") -> str:
             names[id(n)] = f"params[{pindex[n.value]}] /* ${n.value} */"
         elif n.op == ir.CONST:
             names[id(n)] = _literal(n)
+        elif n.op == "table":
+            tname = f"exprc_table{len(tables)}"
+            entries = ", ".join(_literal(ir.const(v, n.dtype)) for v in n.value)
+            tables.append(f"static const {_CTYPE[n.dtype]} {tname}[{len(n.value)}] = {{{entries}}};")
+            i, last = names[id(n.args[0])], len(n.value) - 1
+            body.append(f"    const {_CTYPE[n.dtype]} t{k} = {tname}[{i} < 0 ? 0 : {i} > {last} ? {last} : {i}];")
+            names[id(n)] = f"t{k}"
         else:
             op = ops.REGISTRY[n.op]
-            nf = "f" if ir.float_dtype(n, p.dtype) == "float32" else ""    # float64 work inside float32
-            expr = op.c.format(*[names[id(a)] for a in n.args], f=nf)
+            # float64 work inside float32, integers of one width: the names of that width
+            width = _WIDTH[ir.float_dtype(n.args[0] if op.kind in ops.BIT_KINDS else n, p.dtype)]
+            expr = op.c.format(*[names[id(a)] for a in n.args], f="f" if width == 32 else "",
+                               t=_CTYPE[n.dtype], i=f"int{width}_t", u=f"uint{width}_t", m=width - 1)
             body.append(f"    const {_CTYPE[n.dtype]} t{k} = {expr};")
             names[id(n)] = f"t{k}"
     outs = [f"{_CTYPE[o.dtype]} *out{k}" for k, o in enumerate(p.outputs)]
@@ -88,9 +115,12 @@ def emit_c(program: Program, name: str = "exprc_eval") -> str:
         " * -ffp-contract=off, so that every rounding happens exactly as written. */",
         "#include <math.h>",
         "#include <stddef.h>",
+        "#include <stdint.h>",
+        "#include <string.h>",
         "",
         _HELPERS.format(t=_CTYPE[p.dtype], f=f),
-    ]
+        _BIT_HELPERS.format(),
+    ] + tables
     if p.dtype == "float32" and any(n.dtype == "float64" for n in p.schedule()):
         lines.append(_HELPERS.format(t="double", f=""))
     if single:

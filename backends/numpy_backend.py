@@ -13,6 +13,7 @@ from exprc import ir, ops
 from exprc.dtypes import np_dtype
 from exprc.errors import ExprcError
 from exprc.exact import fold_values
+from exprc.npbits import table_lookup
 from exprc.numbers import round_value
 from exprc.program import Program
 
@@ -49,8 +50,11 @@ def evaluate(program: Program, inputs: dict, params: dict, functions: dict | Non
                     uses[id(a)] -= 1
                     if uses[id(a)] == 0:
                         del values[id(a)]
-                fn = functions.get(n.op) or ops.REGISTRY[n.op].numpy
-                v = fn(*args)
+                if n.op == "table":
+                    v = table_lookup(n.value, n.dtype, args[0])
+                else:
+                    fn = functions.get(n.op) or ops.REGISTRY[n.op].numpy
+                    v = fn(*args)
                 if n.dtype != "bool":
                     v = np.asarray(v).astype(np_dtype(n.dtype), copy=False)
             values[id(n)] = v

@@ -29,13 +29,16 @@ import numpy as np
 from exprc import branches, ir, ops
 from exprc.dtypes import BOOL, np_dtype
 from exprc.errors import CompileError, ExprcError
+from exprc.npbits import table_array
 from exprc.numbers import round_value
 from exprc.program import Program, expand_for
 
 name = "triton"
 BLOCK = 1024
-_TL_DTYPE = {"float32": "tl.float32", "float64": "tl.float64", BOOL: "tl.int1"}
+_TL_DTYPE = {"float32": "tl.float32", "float64": "tl.float64", BOOL: "tl.int1", "int32": "tl.int32",
+             "int64": "tl.int64"}
 _SUFFIX = {"float32": "f32", "float64": "f64"}
+_WIDTH = {"float32": 32, "float64": 64, "int32": 32, "int64": 64}
 _LOCK = threading.Lock()
 # Kernel launches, one at a time: Triton's interpreter patches triton.language globally while a
 # kernel runs, and a first launch compiles, so two threads launching at once break each other
@@ -70,6 +73,15 @@ def exprc_ldexp_{t}(x, n):
     k = tl.where(n != n, 0.0, k)
     r = libdevice.ldexp(x, k.to(tl.int32))
     return tl.where(n != n, n, r)
+
+
+@triton.jit
+def exprc_toint_{t}(a):
+    # truncated toward zero, saturating; NaN gives 0 (LLVM's fptosi.sat)
+    big = a >= {ilimit}
+    small = a < -{ilimit}
+    safe = tl.where(big | small | (a != a), 0.0, a).to({itype})
+    return tl.where(big, {imax}, tl.where(small, -{imax} - 1, safe))
 '''
 
 
@@ -99,6 +111,8 @@ def device():
 def _literal(node: ir.Node, block: str) -> str:
     if node.dtype == BOOL:
         return f"tl.full([{block}], {1 if node.value else 0}, tl.int1)"
+    if node.dtype in ("int32", "int64"):
+        return f"tl.full([{block}], {int(round_value(node.value, node.dtype))}, {_TL_DTYPE[node.dtype]})"
     x = float(round_value(node.value, node.dtype))
     text = (f'float("{x}")' if not math.isfinite(x)
             else repr(x) if x != 0 or math.copysign(1, x) > 0 else "-0.0")
@@ -115,7 +129,21 @@ def prepare(program: Program, mathlib: str = "exprc") -> Program:
     return program.with_outputs(outputs)
 
 
-def emit_lines(outputs, leaf, dtype: str, block: str, indent: str = "    ", prefix: str = "t"):
+def kernel_tables(outputs) -> list[ir.Node]:
+    """The table nodes of a prepared DAG, in the order the kernel takes them as arguments."""
+    return [n for n in ir.topo(list(outputs)) if n.op == "table"]
+
+
+def _format_names(n: ir.Node, dtype: str) -> dict:
+    """The placeholders an op's Triton template may use, for the width it works at."""
+    op = ops.REGISTRY[n.op]
+    width = _WIDTH[ir.float_dtype(n.args[0] if op.kind in ops.BIT_KINDS else n, dtype)]
+    return {"t": "f32" if width == 32 else "f64", "it": f"tl.int{width}", "ut": f"tl.uint{width}",
+            "ft": f"tl.float{width}", "m": width - 1}
+
+
+def emit_lines(outputs, leaf, dtype: str, block: str, indent: str = "    ", prefix: str = "t",
+               tables: dict[int, str] | None = None):
     """Triton statements computing outputs (a prepared DAG); leaf(node) gives the expression of
     a variable or parameter. A where's costly branch (exprc/branches.py) runs under an `if`
     that the whole block skips when none of its lanes takes it; the results are the same.
@@ -144,7 +172,11 @@ def emit_lines(outputs, leaf, dtype: str, block: str, indent: str = "    ", pref
                 op = ops.REGISTRY[n.op]
                 nd = ir.float_dtype(n, dtype)          # float64 work inside a float32 program
                 template = _FLOAT64_SPELLING.get(op.triton, op.triton) if nd == "float64" else op.triton
-                expr = template.format(*[names[id(a)] for a in n.args], t=_SUFFIX[nd])
+                if n.op == "table":
+                    i = names[id(n.args[0])]
+                    expr = f"tl.load({tables[id(n)]} + tl.minimum(tl.maximum({i}, 0), {len(n.value) - 1}))"
+                else:
+                    expr = template.format(*[names[id(a)] for a in n.args], **_format_names(n, dtype))
             names[id(n)] = name_of()
             lines.append(f"{ind}{names[id(n)]} = {expr}")
 
@@ -203,7 +235,9 @@ def _module_header(title: str, fastmath: bool, dtype: str) -> str:
              'if os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):',
              "    from exprc.backends import triton_interp as libdevice   # numpy stand-ins for the interpreter",
              "else:", "    from triton.language.extra import libdevice", ""]
-    helpers = [HELPERS.format(t=_SUFFIX[d], itype="tl.int32" if d == "float32" else "tl.int64")
+    helpers = [HELPERS.format(t=_SUFFIX[d], itype="tl.int32" if d == "float32" else "tl.int64",
+                              ilimit="2147483648.0" if d == "float32" else "9223372036854775808.0",
+                              imax="2147483647" if d == "float32" else "9223372036854775807")
                for d in (["float32", "float64"] if dtype == "float32" else ["float64"])]
     return "\n".join(lines) + BLOCK_TESTS + "".join(helpers)      # float32 programs may hold float64 work
 
@@ -213,7 +247,9 @@ def triton_source(program: Program, fastmath: bool = False, mathlib: str = "expr
     """Python source of the kernel: `kernel_name(in0, s0, ..., params, out0, ..., n, BLOCK)`."""
     p = prepare(program, mathlib)
     nin = len(p.variables)
-    args = [f"in{k}, s{k}" for k in range(nin)] + ["params"] + [f"out{k}" for k in range(len(p.outputs))]
+    tables = {id(t): f"tab{j}" for j, t in enumerate(kernel_tables(p.outputs))}
+    args = ([f"in{k}, s{k}" for k in range(nin)] + ["params"] + [f"out{k}" for k in range(len(p.outputs))]
+            + list(tables.values()))
     var_index = {v: k for k, v in enumerate(p.variables)}
     param_index = {v: k for k, v in enumerate(p.parameters)}
 
@@ -222,7 +258,7 @@ def triton_source(program: Program, fastmath: bool = False, mathlib: str = "expr
             j = var_index[n.value]
             return f"tl.load(in{j} + offs * s{j}, mask=m, other=1.0)"
         return f"tl.load(params + {param_index[n.value]})"
-    lines, outs = emit_lines(p.outputs, leaf, p.dtype, "BLOCK")
+    lines, outs = emit_lines(p.outputs, leaf, p.dtype, "BLOCK", tables=tables)
     body = ["    pid = tl.program_id(0).to(tl.int64)",
             "    offs = pid * BLOCK + tl.arange(0, BLOCK)",
             "    m = offs < n"] + lines
@@ -339,7 +375,7 @@ def load_module(source: str, interpret: bool):
         return module
 
 
-def signature(program: Program) -> dict:
+def signature(program: Program, mathlib: str = "exprc") -> dict:
     p = program
     ptr = "*fp32" if p.dtype == "float32" else "*fp64"
     sig = {}
@@ -349,6 +385,8 @@ def signature(program: Program) -> dict:
     sig["params"] = ptr
     for k, o in enumerate(p.outputs):
         sig[f"out{k}"] = "*i1" if o.dtype == BOOL else ptr
+    for j, t in enumerate(kernel_tables(prepare(p, mathlib).outputs)):
+        sig[f"tab{j}"] = "*fp32" if t.dtype == "float32" else "*fp64"
     sig["n"] = "i64"
     sig["BLOCK"] = "constexpr"
     return sig
@@ -380,12 +418,14 @@ class Executable:
         self.fastmath = fastmath
         self.mathlib = mathlib
         self._source = triton_source(program, fastmath, mathlib)
+        self._tables = [table_array(t.value, t.dtype) for t in kernel_tables(prepare(program, mathlib).outputs)]
+        self._table_tensors: dict = {}
 
     def source(self, kind: str = "triton") -> str:
         if kind == "triton":
             return self._source
         if kind == "ptx":
-            return compile_ptx(self._source, "exprc_kernel", signature(self.program), self.fastmath)
+            return compile_ptx(self._source, "exprc_kernel", signature(self.program, self.mathlib), self.fastmath)
         raise ExprcError(f"unknown source kind {kind!r}: use triton, ptx or c")
 
     def _kernel(self):
@@ -399,9 +439,17 @@ class Executable:
             args += [t, 0 if t.numel() == 1 and n != 1 else t.stride(0) if t.dim() else 0]
         args.append(params)
         args += list(outputs)
+        args += self._tables_on(params.device)
         grid = (triton.cdiv(max(n, 1), BLOCK),)
         with LAUNCH_LOCK:
             self._kernel()[grid](*args, n, BLOCK=BLOCK, **launch_options(self.fastmath))
+
+    def _tables_on(self, dev) -> list:
+        """The constant tables as tensors on dev, copied there once."""
+        import torch
+        if str(dev) not in self._table_tensors:
+            self._table_tensors[str(dev)] = [torch.as_tensor(np.array(t)).to(dev) for t in self._tables]
+        return self._table_tensors[str(dev)]
 
     def run(self, inputs: list[np.ndarray], params: np.ndarray, outputs: list[np.ndarray]) -> None:
         """The numpy entry point used by Kernel: copy to the device, launch, copy back."""

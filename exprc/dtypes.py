@@ -25,6 +25,24 @@ FORMATS = {"float32": FLOAT32, "float64": FLOAT64}
 FLOAT_DTYPES = ("float32", "float64")
 BOOL = "bool"
 
+# Integers live only inside programs (bit patterns, exponents, table indices): each has the
+# width of its float, so a vector of them has as many lanes as the float vector it came from.
+INT_DTYPES = ("int32", "int64")
+INT_OF = {"float32": "int32", "float64": "int64"}
+FLOAT_OF = {i: f for f, i in INT_OF.items()}
+INT_BITS = {"int32": 32, "int64": 64}
+
+
+def is_int(dtype: str) -> bool:
+    return dtype in INT_BITS
+
+
+def wrap_int(value: int, dtype: str) -> int:
+    """value reduced to the signed range of an integer dtype (two's complement wrap-around)."""
+    bits = INT_BITS[dtype]
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value
+
 _SPELLINGS = {
     "float32": "float32", "f32": "float32", "single": "float32", "f4": "float32", "float": "float32",
     "float64": "float64", "f64": "float64", "double": "float64", "f8": "float64",
@@ -47,4 +65,6 @@ def normalize_dtype(dtype) -> str:
 
 
 def np_dtype(dtype: str) -> np.dtype:
+    if dtype in INT_BITS:
+        return np.dtype(dtype)
     return np.dtype(np.bool_) if dtype == BOOL else np.dtype(FORMATS[dtype].np_type)

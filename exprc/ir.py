@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 
 
 from . import ops
-from .dtypes import BOOL, FLOAT_DTYPES, normalize_dtype
+from .dtypes import BOOL, FLOAT_DTYPES, FLOAT_OF, INT_BITS, INT_OF, normalize_dtype, wrap_int
 from .errors import ExprcError, TypeMismatch
 from .numbers import Value, to_value, value_key
 
@@ -152,9 +152,16 @@ def param(name: str, dtype="float64") -> Node:
 
 
 def const(value, dtype="float64") -> Node:
-    """A constant of exact value (int, float, Fraction, decimal text, mpf) or a bool."""
+    """A constant of exact value (int, float, Fraction, decimal text, mpf) or a bool; an
+    integer constant (dtype int32 or int64) wraps to its width."""
     if isinstance(value, bool):
         return _intern(CONST, (), BOOL, value, ("b", value))
+    if dtype in INT_BITS:
+        v = to_value(value)
+        if isinstance(v, float) or v.denominator != 1:
+            raise TypeMismatch(f"an {dtype} constant must be a whole number, not {value!r}")
+        v = Fraction(wrap_int(v.numerator, dtype))
+        return _intern(CONST, (), dtype, v, value_key(v))
     v: Value = to_value(value)
     d = _float_dtype(dtype)
     return _intern(CONST, (), d, v, value_key(v))
@@ -188,7 +195,44 @@ def as_bool(node: Node) -> Node:
     return apply("ne", node, const(0, node.dtype))
 
 
+def _is_int(node: Node) -> bool:
+    return node.dtype in INT_BITS
+
+
+def _as_int(node: Node, dtype: str, opname: str) -> Node:
+    """node as an integer of dtype: integers of the other width and whole float constants
+    (literals such as 23 or 8388608 in text) convert; anything else is a type error."""
+    if node.dtype == dtype:
+        return node
+    if node.op == CONST and node.dtype != BOOL and not isinstance(node.value, float) \
+            and node.value.denominator == 1:
+        return const(node.value, dtype)
+    what = "a float" if node.dtype in FLOAT_DTYPES else f"an {node.dtype}" if _is_int(node) else "a bool"
+    hint = "; convert with toint() or asint()" if node.dtype in FLOAT_DTYPES else ""
+    raise TypeMismatch(f"{opname} takes {dtype} operands, got {what} ({node}){hint}")
+
+
+def _common_int(args: Sequence[Node], opname: str) -> str:
+    ints = {a.dtype for a in args if _is_int(a) and a.op != CONST}
+    ints = ints or {a.dtype for a in args if _is_int(a)}
+    if len(ints) > 1:
+        raise TypeMismatch(f"{opname}: cannot combine {' and '.join(sorted(ints))} operands")
+    if not ints and args and all(a.op == CONST and a.dtype in FLOAT_DTYPES for a in args):
+        ints = {INT_OF[args[0].dtype]}      # literals only: integers of the program's width
+    if not ints:
+        raise TypeMismatch(f"{opname} takes integers: convert floats with toint() or asint()")
+    return ints.pop()
+
+
+def _reject_ints(args: Sequence[Node], opname: str) -> None:
+    for a in args:
+        if _is_int(a):
+            raise TypeMismatch(f"{opname} takes floats, got the {a.dtype} {a}; convert with tofloat() "
+                               "or asfloat(), or use the integer ops (iadd, isub, imul, iand, ...)")
+
+
 def _common_float(args: Sequence[Node], opname: str) -> str:
+    _reject_ints(args, opname)
     floats = {a.dtype for a in args if a.dtype != BOOL}
     if len(floats) > 1:
         raise TypeMismatch(f"{opname}: cannot combine {' and '.join(sorted(floats))} operands; "
@@ -214,6 +258,9 @@ def apply(opname: str, *args: Node) -> Node:
     if op.kind == ops.COMPARE:
         if opname == "ne" and args[0].dtype == BOOL and _is_zero(args[1]):
             return args[0]          # (bool used as a number) != 0 is the bool itself
+        if any(_is_int(a) for a in args):       # integers compare as integers (signed)
+            d = _common_int(args, opname)
+            return _intern(opname, tuple(_as_int(a, d, opname) for a in args), BOOL, None, None)
         d = _common_float(args, opname)
         args = tuple(as_float(a, d) for a in args)
         return _intern(opname, args, BOOL, None, None)
@@ -222,14 +269,36 @@ def apply(opname: str, *args: Node) -> Node:
         cond = as_bool(cond)
         if a.dtype == BOOL and b.dtype == BOOL:
             return _intern(opname, (cond, a, b), BOOL, None, None)
+        if _is_int(a) or _is_int(b):
+            d = _common_int((a, b), opname)
+            return _intern(opname, (cond, _as_int(a, d, opname), _as_int(b, d, opname)), d, None, None)
         d = _common_float((a, b), opname)
         return _intern(opname, (cond, as_float(a, d), as_float(b, d)), d, None, None)
     if op.kind == ops.CONVERT:
         (a,) = args
+        _reject_ints(args, opname)
         target = opname[len("to_"):]
         if a.dtype == target:
             return a
         return _intern(opname, (as_float(a, "float64"),), target, None, None)
+    if op.kind == ops.INTEGER:
+        d = _common_int(args, opname)
+        return _intern(opname, tuple(_as_int(a, d, opname) for a in args), d, None, None)
+    if op.kind == ops.TO_INT:
+        (a,) = args
+        _reject_ints(args, opname)
+        a = as_float(a, "float64")
+        return _intern(opname, (a,), INT_OF[a.dtype], None, None)
+    if op.kind == ops.TO_FLOAT:
+        (a,) = args
+        if not _is_int(a):
+            if a.op == CONST and a.dtype in FLOAT_DTYPES:
+                a = _as_int(a, INT_OF[a.dtype], opname)      # asfloat(2139095040): a literal's bits
+            else:
+                raise TypeMismatch(f"{opname} takes an integer, got {a}")
+        return _intern(opname, (a,), FLOAT_OF[a.dtype], None, None)
+    if op.kind == ops.TABLE:
+        raise ExprcError("build a table with ir.table(index, values, dtype) or table(i, c0, c1, ...) in text")
     raise ExprcError(f"{opname} is a named constant; use nullary({opname!r}, dtype)")
 
 
@@ -252,10 +321,33 @@ def nullary(opname: str, dtype="float64") -> Node:
     return _intern(opname, (), _float_dtype(dtype), None, None)
 
 
+TABLE_MAX = 1 << 16      # entries: a table is data in the kernel, not a dataset
+
+
+def table(index: Node, values: Sequence, dtype) -> Node:
+    """values[index] from a constant table of dtype (each entry an exact value rounded once
+    to dtype). index: an integer, or a float truncated toward zero (toint); out-of-range
+    indices are clamped into the table."""
+    d = _float_dtype(dtype)
+    vals = tuple(to_value(v) for v in values)
+    if not 1 <= len(vals) <= TABLE_MAX:
+        raise ExprcError(f"a table needs 1 to {TABLE_MAX} entries, got {len(vals)}")
+    if not isinstance(index, Node):
+        raise TypeError("table: the index must be an exprc node")
+    if not _is_int(index):
+        if index.dtype == BOOL:
+            index = as_float(index, d)
+        index = apply("toint", index)
+    key = ("table",) + tuple(value_key(v) for v in vals)
+    return _intern("table", (index,), d, vals, key)
+
+
 def rebuild(node: Node, args: Sequence[Node]) -> Node:
     """The same op over new arguments (leaves and named constants are returned unchanged)."""
     if not node.args:
         return node
+    if node.op == "table":
+        return table(args[0], node.value, node.dtype)
     return apply(node.op, *args)
 
 
@@ -368,7 +460,7 @@ def retype_all(roots: Sequence[Node], dtype) -> list[Node]:
     keep = _inside_conversions(roots)
 
     def leaf(n: Node) -> Node:
-        if n.dtype == BOOL or n.dtype == d or id(n) in keep:
+        if n.dtype == BOOL or n.dtype == d or id(n) in keep or n.dtype in INT_BITS:
             return n
         if n.op == VAR:
             return var(n.value, d)
@@ -381,6 +473,8 @@ def retype_all(roots: Sequence[Node], dtype) -> list[Node]:
     def step(n: Node, new_args):
         if not n.args:
             return leaf(n)
+        if n.op == "table" and id(n) not in keep:
+            return table(new_args[0], n.value, d)
         return rebuild(n, new_args)
     return transform(roots, step)
 
@@ -401,6 +495,8 @@ def to_dag(roots: Sequence[Node]) -> tuple:
         v = n.value
         if isinstance(v, Fraction):
             v = ("q", v.numerator, v.denominator)
+        elif n.op == "table":
+            v = ("t",) + tuple(("q", x.numerator, x.denominator) if isinstance(x, Fraction) else x for x in v)
         rows.append((n.op, n.dtype, v, tuple(index[id(a)] for a in n.args)))
     return tuple(rows), tuple(index[id(r)] for r in roots)
 
@@ -417,9 +513,11 @@ def from_dag(dag: tuple) -> list[Node]:
         elif op == CONST:
             if isinstance(v, tuple):
                 v = Fraction(v[1], v[2])
-            n = const(v, dtype) if dtype != BOOL else const(bool(v))
+            n = const(v, dtype) if dtype != BOOL else const(bool(v))   # int dtypes included
         elif not args and ops.REGISTRY[op].kind == ops.NULLARY:
             n = nullary(op, dtype)
+        elif op == "table":
+            n = table(args[0], [Fraction(x[1], x[2]) if isinstance(x, tuple) else x for x in v[1:]], dtype)
         else:
             n = apply(op, *args)
         built.append(n)

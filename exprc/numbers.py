@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .dtypes import FORMATS, FloatFormat
+from .dtypes import FORMATS, INT_BITS, FloatFormat, wrap_int
 
 Value = Fraction | float   # float only for -0.0, inf, -inf, nan
 BoolValue = bool
@@ -152,6 +152,8 @@ def round_fraction(q: Fraction, fmt: FloatFormat) -> float:
 
 def round_value(v: Value, dtype: str):
     """The numpy scalar of dtype that a constant of exact value v denotes."""
+    if dtype in INT_BITS:           # integer constants are whole numbers, wrapped to the width
+        return np.dtype(dtype).type(wrap_int(int(v), dtype))
     fmt = FORMATS[dtype]
     if isinstance(v, float):
         return fmt.np_type(v)

@@ -14,6 +14,9 @@ Lowering specs are small tuples interpreted by each backend:
   c:      a format string over {0} {1} {2} with {f} for the float suffix ("f" in float32).
   triton: a format string over {0} {1} {2} ({t}: f32 or f64 helper suffix), or None to lower
           `expand`.
+Integer ops format C with {i}/{u} (the signed/unsigned C type of their width) and {m} (the
+shift-count mask, width - 1), Triton with {it}/{ut}/{ft} (tl.int32, tl.uint32, tl.float32 or
+the 64-bit ones) and {m}.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import npmath
+from . import npbits, npmath
 
 # Typing rules.
 ARITH = "arith"        # floats in, same float out
@@ -33,6 +36,11 @@ COMPARE = "compare"    # floats in, bool out
 SELECT = "select"      # bool, T, T -> T
 NULLARY = "nullary"    # named constants such as pi
 CONVERT = "convert"    # one float in, the float type its name says out (to_float64, to_float32)
+INTEGER = "integer"    # integers of one width in, the same out (two's complement, wrapping)
+TO_INT = "to_int"      # a float in, the integer of its width out
+TO_FLOAT = "to_float"  # an integer in, the float of its width out
+TABLE = "table"        # an integer index in, an entry of the node's constant table out
+BIT_KINDS = (INTEGER, TO_INT, TO_FLOAT, TABLE)
 
 
 @dataclass(frozen=True)
@@ -375,6 +383,47 @@ _register(
     Op("to_float32", 1, CONVERT, lambda a: np.asarray(a, np.float32), 1, exact=lambda a: a,
        sympy=lambda sp, a: a, llvm=("convert",), c="((float)({0}))", triton="{0}.to(tl.float32)",
        ieee_exact=True, internal=True, population=False, doc="the value rounded once to float32"),
+    # ---- integers and bits: what table-driven math libraries are made of; exact everywhere ----
+    Op("asint", 1, TO_INT, npbits.asint, 0, sympy=_spf("asint"), llvm=("bitcast",), c="exprc_asint{f}({0})",
+       triton="{0}.to({it}, bitcast=True)", ieee_exact=True, population=False, aliases=("float_as_int",),
+       doc="the float's bit pattern as a signed integer of its width (int32 or int64)"),
+    Op("asfloat", 1, TO_FLOAT, npbits.asfloat, 0, sympy=_spf("asfloat"), llvm=("bitcast",),
+       c="exprc_asfloat{f}({0})", triton="{0}.to({ft}, bitcast=True)", ieee_exact=True, population=False,
+       aliases=("int_as_float",), doc="an integer's bits read as the float of its width"),
+    Op("toint", 1, TO_INT, npbits.toint, 1, sympy=_spf("toint"), llvm=("fptosi_sat",), c="exprc_toint{f}({0})",
+       triton="exprc_toint_{t}({0})", ieee_exact=True, population=False,
+       doc="truncated toward zero to an integer of the float's width, saturating; NaN gives 0"),
+    Op("tofloat", 1, TO_FLOAT, npbits.tofloat, 1, sympy=_spf("tofloat"), llvm=("sitofp",), c="(({t}){0})",
+       triton="{0}.to({ft})", ieee_exact=True, population=False,
+       doc="an integer's value rounded to the float of its width"),
+    Op("iadd", 2, INTEGER, npbits.iadd, 1, sympy=_spf("iadd"), llvm=("int", "add"),
+       c="(({i})(({u}){0} + ({u}){1}))", triton="({0} + {1})", ieee_exact=True, population=False,
+       commutative=True, doc="integer sum, wrapping"),
+    Op("isub", 2, INTEGER, npbits.isub, 1, sympy=_spf("isub"), llvm=("int", "sub"),
+       c="(({i})(({u}){0} - ({u}){1}))", triton="({0} - {1})", ieee_exact=True, population=False,
+       doc="integer difference, wrapping"),
+    Op("imul", 2, INTEGER, npbits.imul, 3, sympy=_spf("imul"), llvm=("int", "mul"),
+       c="(({i})(({u}){0} * ({u}){1}))", triton="({0} * {1})", ieee_exact=True, population=False,
+       commutative=True, doc="integer product, wrapping"),
+    Op("iand", 2, INTEGER, np.bitwise_and, 1, sympy=_spf("iand"), llvm=("int", "and"), c="({0} & {1})",
+       triton="({0} & {1})", ieee_exact=True, population=False, commutative=True, doc="bitwise and"),
+    Op("ior", 2, INTEGER, np.bitwise_or, 1, sympy=_spf("ior"), llvm=("int", "or"), c="({0} | {1})",
+       triton="({0} | {1})", ieee_exact=True, population=False, commutative=True, doc="bitwise or"),
+    Op("ixor", 2, INTEGER, np.bitwise_xor, 1, sympy=_spf("ixor"), llvm=("int", "xor"), c="({0} ^ {1})",
+       triton="({0} ^ {1})", ieee_exact=True, population=False, commutative=True, doc="bitwise exclusive or"),
+    Op("shl", 2, INTEGER, npbits.shl, 1, sympy=_spf("shl"), llvm=("shift", "shl"),
+       c="(({i})(({u}){0} << ({1} & {m})))", triton="({0} << ({1} & {m}))", ieee_exact=True, population=False,
+       doc="shift left by b mod the width"),
+    Op("shr", 2, INTEGER, npbits.shr, 1, sympy=_spf("shr"), llvm=("shift", "ashr"), c="({0} >> ({1} & {m}))",
+       triton="({0} >> ({1} & {m}))", ieee_exact=True, population=False,
+       doc="arithmetic shift right by b mod the width (the sign fills in)"),
+    Op("ushr", 2, INTEGER, npbits.ushr, 1, sympy=_spf("ushr"), llvm=("shift", "lshr"),
+       c="(({i})(({u}){0} >> ({1} & {m})))",
+       triton="({0}.to({ut}, bitcast=True) >> ({1} & {m}).to({ut}, bitcast=True)).to({it}, bitcast=True)",
+       ieee_exact=True, population=False, doc="logical shift right by b mod the width (zeros fill in)"),
+    Op("table", 1, TABLE, npbits.table_lookup, 2, sympy=_spf("table"), llvm=("table",), c="table",
+       triton="table", ieee_exact=True, population=False, aliases=("lookup",),
+       doc="table(i, c0, c1, ...): the entry c_i of a constant table, i an integer clamped into it"),
     Op("hypot", 2, ARITH, np.hypot, 8, mp="hypot", sympy=lambda sp, a, b: sp.sqrt(a * a + b * b),
        deriv=("g * a / y", "g * b / y"), llvm=("libm", "hypot"), c="hypot{f}({0}, {1})",
        triton="libdevice.hypot({0}, {1})"),

@@ -108,6 +108,8 @@ def call_node(fname: str, args: list[ir.Node], where=None) -> ir.Node:
         msg = f"unknown function '{fname}'" + suggest(_strip_module(fname)[0], ops.FUNCTION_NAMES)
         raise _error_at(where, msg) if where is not None else ExprcError(msg)
     op = ops.REGISTRY[opname]
+    if op.kind == ops.TABLE:
+        return _table_node(fname, args, where)
     if op.variadic and len(args) >= op.arity:
         node = args[0]
         for a in args[1:]:
@@ -119,6 +121,18 @@ def call_node(fname: str, args: list[ir.Node], where=None) -> ir.Node:
         msg = f"{shown} takes {op.arity}{' or more' if op.variadic else ''} argument{plural}, got {len(args)}"
         raise _error_at(where, msg) if where is not None else ExprcError(msg)
     return ir.apply(opname, *args)
+
+
+def _table_node(fname: str, args: list[ir.Node], where) -> ir.Node:
+    """table(i, c0, c1, ...): the entries must be constants (folded literals such as -0.5 or pi)."""
+    from .passes.fold import fold
+    entries = fold(args[1:])
+    bad = next((a for a in entries if a.op != ir.CONST or a.dtype not in ("float32", "float64")), None)
+    if len(args) < 2 or bad is not None:
+        msg = (f"{fname}(i, c0, c1, ...) needs an index and at least one entry" if len(args) < 2 else
+               f"{fname}: every entry after the index must be a number, not {bad}")
+        raise _error_at(where, msg) if where is not None else ExprcError(msg)
+    return ir.table(args[0], [a.value for a in entries], entries[0].dtype)
 
 
 def _make_transformer():

@@ -62,6 +62,9 @@ def to_text(root: Node, pretty: bool = False) -> str:
                 left = take(n.args[0], left_need)
                 right = take(n.args[1], p + 1)
                 done[id(n)] = (f"{left} {op.infix} {right}", p)
+            elif n.op == "table":
+                entries = ", ".join(format_value(v) for v in n.value)
+                done[id(n)] = (f"table({take(n.args[0], 0)}, {entries})", ATOM)
             else:
                 args = ", ".join(take(a, 0) for a in n.args)
                 done[id(n)] = (f"{n.op}({args})", ATOM)

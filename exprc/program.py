@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from . import ir, ops
-from .dtypes import BOOL, FLOAT_DTYPES, normalize_dtype
+from .dtypes import BOOL, FLOAT_DTYPES, INT_BITS, normalize_dtype
 from .errors import ExprcError
 from .passes.rewrite import instantiate
 
@@ -29,6 +29,10 @@ class Program:
         if d not in FLOAT_DTYPES:
             raise ExprcError("a program computes in float32 or float64")
         outs = tuple(ir.retype_all(list(outputs), d))
+        for o in outs:
+            if o.dtype in INT_BITS:
+                raise ExprcError(f"an output must be a float or a bool, not the {o.dtype} {o}: convert it with "
+                                 "tofloat() (its value) or asfloat() (its bits)")
         found_vars = ir.leaf_names(outs, ir.VAR)
         found_params = ir.leaf_names(outs, ir.PARAM)
         variables = tuple(variables) if variables is not None else found_vars

@@ -16,7 +16,7 @@ from __future__ import annotations
 import struct
 
 from exprc import branches, ir, ops
-from exprc.dtypes import BOOL
+from exprc.dtypes import BOOL, INT_BITS
 from exprc.numbers import round_value
 from exprc.program import Program
 
@@ -28,6 +28,7 @@ _SCALAR = {"float32": "float", "float64": "double"}
 _MANGLE = {"float32": "f32", "float64": "f64"}
 _CMP = {("<", True): "olt", ("<=", True): "ole", (">", True): "ogt", (">=", True): "oge",
         ("==", True): "oeq", ("!=", False): "une"}
+_ICMP = {"<": "slt", "<=": "sle", ">": "sgt", ">=": "sge", "==": "eq", "!=": "ne"}
 
 
 def _hex(x: float) -> str:
@@ -78,6 +79,8 @@ class Emitter:
         return f"<{', '.join([f'{elem} {text}'] * self.W)}>"
 
     def vtype(self, dtype: str) -> str:
+        if dtype in INT_BITS:
+            return f"<{self.W} x i{INT_BITS[dtype]}>"
         return self.vm if dtype == BOOL else self.v
 
     def splat_value(self, lines: list[str], scalar: str, elem: str) -> str:
@@ -155,6 +158,11 @@ class Emitter:
                 return self.by_native_vectors(call, args)
             else:
                 return self.scalarized(scalar, op.arity, args)
+        elif kind in ("int", "shift", "bitcast", "fptosi_sat", "sitofp", "table"):
+            return self.lower_bits(n, args)
+        elif kind == "fcmp" and n.args[0].dtype in INT_BITS:
+            ity = self.vtype(n.args[0].dtype)
+            self.body.append(f"  {out} = icmp {_ICMP[spec[1]]} {ity} {args[0]}, {args[1]}")
         elif kind == "fcmp":
             self.body.append(f"  {out} = fcmp {self.fast}{_CMP[(spec[1], spec[2])]} {v} {args[0]}, {args[1]}")
         elif kind == "copysign":
@@ -174,6 +182,50 @@ class Emitter:
             self.body.append(f"  {out} = select {self.vm} {args[0]}, {ty} {args[1]}, {ty} {args[2]}")
         else:  # pragma: no cover - the registry only uses the kinds above
             raise NotImplementedError(kind)
+        return out
+
+    def lower_bits(self, n: ir.Node, args: list[str]) -> str:
+        """Integer, bit-pattern and table ops: exact, with nothing left undefined (shift counts
+        masked to the width, float-to-int saturating, table indices clamped)."""
+        kind = ops.REGISTRY[n.op].llvm
+        ty, src = self.vtype(n.dtype), self.vtype(n.args[0].dtype)
+        out = self.tmp()
+        if kind[0] == "int":
+            self.body.append(f"  {out} = {kind[1]} {ty} {args[0]}, {args[1]}")
+        elif kind[0] == "shift":
+            bits = INT_BITS[n.dtype]
+            count = self.tmp()
+            self.body.append(f"  {count} = and {ty} {args[1]}, {self.splat_const(str(bits - 1), f'i{bits}')}")
+            self.body.append(f"  {out} = {kind[1]} {ty} {args[0]}, {count}")
+        elif kind[0] == "bitcast":
+            self.body.append(f"  {out} = bitcast {src} {args[0]} to {ty}")
+        elif kind[0] == "fptosi_sat":
+            elem = f"i{INT_BITS[n.dtype]}"
+            name = f"@llvm.fptosi.sat.v{self.W}{elem}.v{self.W}{_MANGLE[self.dtype]}"
+            self.declare(name, f"declare {ty} {name}({src}) #0")
+            self.body.append(f"  {out} = call {ty} {name}({src} {args[0]})")
+        elif kind[0] == "sitofp":
+            self.body.append(f"  {out} = sitofp {src} {args[0]} to {ty}")
+        else:
+            return self.table_lookup(n, args[0])
+        return out
+
+    def table_lookup(self, n: ir.Node, index: str) -> str:
+        """A gather from a private constant array; the index is clamped into it first."""
+        ity = self.vtype(n.args[0].dtype)
+        elem = f"i{INT_BITS[n.args[0].dtype]}"
+        name = f"@exprc.table.{ir.dag_digest([n])[:16]}"
+        entries = ", ".join(f"{self.s} {_hex(round_value(v, n.dtype))}" for v in n.value)
+        self.declare(name, f"{name} = private unnamed_addr constant [{len(n.value)} x {self.s}] [{entries}]")
+        lo, hi, ptrs, out = self.tmp(), self.tmp(), self.tmp(), self.tmp()
+        smax = self.declare(f"@llvm.smax.v{self.W}{elem}", f"declare {ity} @llvm.smax.v{self.W}{elem}({ity}, {ity}) #0")
+        smin = self.declare(f"@llvm.smin.v{self.W}{elem}", f"declare {ity} @llvm.smin.v{self.W}{elem}({ity}, {ity}) #0")
+        _, _, gather, _ = self.masked_ops(self.s, self.v)
+        self.body += [f"  {lo} = call {ity} {smax}({ity} {index}, {ity} zeroinitializer)",
+                      f"  {hi} = call {ity} {smin}({ity} {lo}, {ity} {self.splat_const(str(len(n.value) - 1), elem)})",
+                      f"  {ptrs} = getelementptr {self.s}, ptr {name}, {ity} {hi}",
+                      f"  {out} = call {self.v} {gather}(<{self.W} x ptr> {ptrs}, i32 {self.size}, "
+                      f"{self.vm} {self.splat_const('true', 'i1')}, {self.v} poison)"]
         return out
 
     def arg_value(self, node: ir.Node) -> str | None:
@@ -331,6 +383,8 @@ class Emitter:
     def constant(self, n: ir.Node) -> str:
         if n.dtype == BOOL:
             return self.splat_const("true" if n.value else "false", "i1")
+        if n.dtype in INT_BITS:
+            return self.splat_const(str(int(round_value(n.value, n.dtype))), f"i{INT_BITS[n.dtype]}")
         return self.splat_const(_hex(round_value(n.value, n.dtype)), self.s)
 
     def compute(self, outputs, leaf_value) -> dict[int, str]:

@@ -5,10 +5,15 @@ This is part of the language's semantics (see exact.py), so it runs at every -O 
 from __future__ import annotations
 
 from fractions import Fraction
+
+import numpy as np
 from typing import Sequence
 
 from .. import ir, ops
+from ..dtypes import is_int
 from ..exact import fold_values, ieee_eval
+from ..numbers import round_value, to_value
+from ..npbits import table_lookup
 
 
 def fold_node(node: ir.Node, args: Sequence[ir.Node]) -> ir.Node:
@@ -19,9 +24,25 @@ def fold_node(node: ir.Node, args: Sequence[ir.Node]) -> ir.Node:
         op = ops.REGISTRY[node.op]            # a named constant such as pi
         return ir.const(fold_values(op, [], node.dtype), node.dtype)
     if all(a.op == ir.CONST for a in args):
+        if node.op == "table" or any(is_int(x.dtype) for x in (node, *args)):
+            return _fold_bits(node, args)
         value = fold_values(ops.REGISTRY[node.op], [a.value for a in args], node.dtype)
         return ir.const(value) if isinstance(value, bool) else ir.const(value, node.dtype)
     return ir.rebuild(node, args)
+
+
+def _fold_bits(node: ir.Node, args: Sequence[ir.Node]) -> ir.Node:
+    """An integer, bit or table op on constants: computed exactly as the numpy oracle does."""
+    vals = [np.bool_(a.value) if a.dtype == "bool" else round_value(a.value, a.dtype) for a in args]
+    with np.errstate(all="ignore"):
+        r = (table_lookup(node.value, node.dtype, vals[0]) if node.op == "table"
+             else ops.REGISTRY[node.op].numpy(*vals))
+    r = np.asarray(r)
+    if node.dtype == "bool":
+        return ir.const(bool(r))
+    if is_int(node.dtype):
+        return ir.const(int(r), node.dtype)
+    return ir.const(to_value(float(r)), node.dtype)
 
 
 FINE_BITS = 704
