@@ -256,3 +256,9 @@ def test_round_minimax_coefficients_are_float32():
         assert y == float(np.float32(y))
         half_ulp = Fraction(float(np.spacing(np.float32(abs(y))))) / 2
         assert abs(Fraction(y) - _exact(c)) <= half_ulp
+
+
+def test_round_keeps_the_sign_of_mpmath_values():
+    # minimax returns mpf coefficients; mpmath stores their sign apart from the mantissa
+    got = round_coefficients([mpmath.mpf(-0.5), mpmath.mpf(-1) / 3, mpmath.mpf(2) ** -200 * -3], "float64")
+    assert got == [-0.5, -1 / 3, -3 * 2.0 ** -200]

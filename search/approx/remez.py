@@ -378,8 +378,9 @@ def _to_fraction(x) -> Fraction | float:
     x = mpf(x) if not isinstance(x, mpf) else x
     if mpmath.isinf(x) or mpmath.isnan(x):
         return float(x)
-    man, exp = x.man_exp
-    return Fraction(int(man) * 2 ** exp) if exp >= 0 else Fraction(int(man), 2 ** -exp)
+    man, exp = x.man_exp          # the magnitude's: mpmath keeps the sign apart
+    man = -int(man) if x < 0 else int(man)
+    return Fraction(man * 2 ** exp) if exp >= 0 else Fraction(man, 2 ** -exp)
 
 
 def _round_fraction(v: Fraction, precision: int, emin: int, emax: int) -> float:
