@@ -15,6 +15,7 @@ Without a CUDA GPU, kernels run in Triton's interpreter when TRITON_INTERPRET=1,
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import linecache
 import math
@@ -129,9 +130,26 @@ def prepare(program: Program, mathlib: str = "exprc") -> Program:
     return program.with_outputs(outputs)
 
 
-def kernel_tables(outputs) -> list[ir.Node]:
-    """The table nodes of a prepared DAG, in the order the kernel takes them as arguments."""
-    return [n for n in ir.topo(list(outputs)) if n.op == "table"]
+class TableBuffer:
+    """Every constant table of a kernel in one float64 buffer (the kernel argument `tabs`):
+    each table at its offset, float32 entries held exactly as float64 and converted on load."""
+
+    def __init__(self):
+        self.offsets: dict[tuple, int] = {}
+        self.parts: list[np.ndarray] = []
+        self.size = 0
+
+    def expression(self, n: ir.Node, index: str) -> str:
+        key = (n.dtype, n.value)
+        if key not in self.offsets:
+            self.offsets[key] = self.size
+            self.parts.append(table_array(n.value, n.dtype).astype(np.float64))
+            self.size += len(n.value)
+        at = f"tabs + ({self.offsets[key]} + tl.minimum(tl.maximum({index}, 0), {len(n.value) - 1}))"
+        return f"tl.load({at})" + (".to(tl.float32)" if n.dtype == "float32" else "")
+
+    def array(self) -> np.ndarray:
+        return np.concatenate(self.parts) if self.parts else np.zeros(1)
 
 
 def _format_names(n: ir.Node, dtype: str) -> dict:
@@ -143,7 +161,7 @@ def _format_names(n: ir.Node, dtype: str) -> dict:
 
 
 def emit_lines(outputs, leaf, dtype: str, block: str, indent: str = "    ", prefix: str = "t",
-               tables: dict[int, str] | None = None):
+               tables: TableBuffer | None = None):
     """Triton statements computing outputs (a prepared DAG); leaf(node) gives the expression of
     a variable or parameter. A where's costly branch (exprc/branches.py) runs under an `if`
     that the whole block skips when none of its lanes takes it; the results are the same.
@@ -173,8 +191,9 @@ def emit_lines(outputs, leaf, dtype: str, block: str, indent: str = "    ", pref
                 nd = ir.float_dtype(n, dtype)          # float64 work inside a float32 program
                 template = _FLOAT64_SPELLING.get(op.triton, op.triton) if nd == "float64" else op.triton
                 if n.op == "table":
-                    i = names[id(n.args[0])]
-                    expr = f"tl.load({tables[id(n)]} + tl.minimum(tl.maximum({i}, 0), {len(n.value) - 1}))"
+                    if tables is None:
+                        raise CompileError("a table op needs the kernel's table buffer")
+                    expr = tables.expression(n, names[id(n.args[0])])
                 else:
                     expr = template.format(*[names[id(a)] for a in n.args], **_format_names(n, dtype))
             names[id(n)] = name_of()
@@ -244,12 +263,17 @@ def _module_header(title: str, fastmath: bool, dtype: str) -> str:
 
 def triton_source(program: Program, fastmath: bool = False, mathlib: str = "exprc",
                   kernel_name: str = "exprc_kernel") -> str:
-    """Python source of the kernel: `kernel_name(in0, s0, ..., params, out0, ..., n, BLOCK)`."""
+    """Python source of the kernel: `kernel_name(in0, s0, ..., params, out0, ..., tabs, n, BLOCK)`."""
+    return kernel_source(program, fastmath, mathlib, kernel_name)[0]
+
+
+def kernel_source(program: Program, fastmath: bool = False, mathlib: str = "exprc",
+                  kernel_name: str = "exprc_kernel") -> tuple[str, np.ndarray]:
+    """The kernel's source and its table buffer (the `tabs` argument)."""
     p = prepare(program, mathlib)
     nin = len(p.variables)
-    tables = {id(t): f"tab{j}" for j, t in enumerate(kernel_tables(p.outputs))}
-    args = ([f"in{k}, s{k}" for k in range(nin)] + ["params"] + [f"out{k}" for k in range(len(p.outputs))]
-            + list(tables.values()))
+    tables = TableBuffer()
+    args = [f"in{k}, s{k}" for k in range(nin)] + ["params"] + [f"out{k}" for k in range(len(p.outputs))] + ["tabs"]
     var_index = {v: k for k, v in enumerate(p.variables)}
     param_index = {v: k for k, v in enumerate(p.parameters)}
 
@@ -265,22 +289,35 @@ def triton_source(program: Program, fastmath: bool = False, mathlib: str = "expr
     body += [f"    tl.store(out{k} + offs, {name}, mask=m)" for k, name in enumerate(outs)]
     shown = "; ".join(str(o) if o.size < 120 else f"<{o.size}-node expression>" for o in program.outputs)
     kernel = ["", "@triton.jit", f"def {kernel_name}({', '.join(args)}, n, BLOCK: tl.constexpr):"] + body
-    return _module_header(shown.replace(chr(34), chr(39)), fastmath, p.dtype) + "\n".join(kernel) + "\n"
+    return _module_header(shown.replace(chr(34), chr(39)), fastmath, p.dtype) + "\n".join(kernel) + "\n", tables.array()
 
 
 def population_source(dtype: str, mathlib: str = "exprc", fastmath: bool = False) -> str:
     """A bytecode interpreter for many candidates in one launch (grid: candidates x row groups),
-    the same bytecode as the CPU population engine; losses reduced inside the kernel."""
+    the same bytecode as the CPU population engine; losses reduced inside the kernel. Its
+    `tabs` argument is population_tables(dtype, mathlib)."""
+    return _population(dtype, mathlib, fastmath)[0]
+
+
+def population_tables(dtype: str, mathlib: str = "exprc") -> np.ndarray:
+    """The table buffer of the population interpreter (the opcodes' own math uses tables)."""
+    return _population(dtype, mathlib, False)[1]
+
+
+@functools.lru_cache(maxsize=None)
+def _population(dtype: str, mathlib: str, fastmath: bool) -> tuple[str, np.ndarray]:
     from exprc.population.encoding import LEAF_CONST, LEAF_PARAM, LEAF_VAR, OPCODE_OF, TRITON_MODES, XBASE, opcode_node
     dt = _TL_DTYPE[dtype]
     helpers, branches = [], []
+    tables = TableBuffer()
     for opname, code in OPCODE_OF.items():
         node = opcode_node(opname, dtype)
         prog = prepare(Program((node,), ("a", "b", "c"), (), dtype), mathlib)
-        lines, outs = emit_lines(prog.outputs, lambda n: n.value, dtype, "BLOCK")
+        lines, outs = emit_lines(prog.outputs, lambda n: n.value, dtype, "BLOCK", tables=tables)
         result = outs[0] if node.dtype != BOOL else f"{outs[0]}.to({dt})"
-        helpers += ["", "@triton.jit", f"def op_{opname}(a, b, c, BLOCK: tl.constexpr):"] + lines + [f"    return {result}"]
-        branches.append(f"            elif o == {code}:\n                r = op_{opname}(va, vb, vc, BLOCK)")
+        helpers += ["", "@triton.jit", f"def op_{opname}(a, b, c, tabs, BLOCK: tl.constexpr):"] + lines + [
+            f"    return {result}"]
+        branches.append(f"            elif o == {code}:\n                r = op_{opname}(va, vb, vc, tabs, BLOCK)")
     kernel = f'''
 
 @triton.jit
@@ -294,7 +331,7 @@ def operand(X, base, slot, rows, lane, n_pad, BLOCK: tl.constexpr):
 
 @triton.jit
 def exprc_population(op, dst, a, b, c, arg, vals, cstart, res, params, poff, X, n_pad, n_rows, y, out,
-                     partial, scratch, n_blocks, groups, MODE: tl.constexpr, SLOTS: tl.constexpr,
+                     partial, scratch, n_blocks, groups, tabs, MODE: tl.constexpr, SLOTS: tl.constexpr,
                      BLOCK: tl.constexpr):
     cand = tl.program_id(0)
     g = tl.program_id(1)
@@ -340,7 +377,7 @@ def exprc_population(op, dst, a, b, c, arg, vals, cstart, res, params, poff, X, 
         # per-lane partials; the host adds the lanes and groups in a fixed order
         tl.store(partial + (cand.to(tl.int64) * groups + g) * BLOCK + lane, acc)
 '''
-    return _module_header("population interpreter", fastmath, dtype) + "\n".join(helpers) + kernel
+    return _module_header("population interpreter", fastmath, dtype) + "\n".join(helpers) + kernel, tables.array()
 
 
 def load_module(source: str, interpret: bool):
@@ -385,8 +422,7 @@ def signature(program: Program, mathlib: str = "exprc") -> dict:
     sig["params"] = ptr
     for k, o in enumerate(p.outputs):
         sig[f"out{k}"] = "*i1" if o.dtype == BOOL else ptr
-    for j, t in enumerate(kernel_tables(prepare(p, mathlib).outputs)):
-        sig[f"tab{j}"] = "*fp32" if t.dtype == "float32" else "*fp64"
+    sig["tabs"] = "*fp64"
     sig["n"] = "i64"
     sig["BLOCK"] = "constexpr"
     return sig
@@ -417,8 +453,7 @@ class Executable:
         self.program = program
         self.fastmath = fastmath
         self.mathlib = mathlib
-        self._source = triton_source(program, fastmath, mathlib)
-        self._tables = [table_array(t.value, t.dtype) for t in kernel_tables(prepare(program, mathlib).outputs)]
+        self._source, self._tables = kernel_source(program, fastmath, mathlib)
         self._table_tensors: dict = {}
 
     def source(self, kind: str = "triton") -> str:
@@ -439,16 +474,16 @@ class Executable:
             args += [t, 0 if t.numel() == 1 and n != 1 else t.stride(0) if t.dim() else 0]
         args.append(params)
         args += list(outputs)
-        args += self._tables_on(params.device)
+        args.append(self._tables_on(params.device))
         grid = (triton.cdiv(max(n, 1), BLOCK),)
         with LAUNCH_LOCK:
             self._kernel()[grid](*args, n, BLOCK=BLOCK, **launch_options(self.fastmath))
 
-    def _tables_on(self, dev) -> list:
-        """The constant tables as tensors on dev, copied there once."""
+    def _tables_on(self, dev):
+        """The table buffer as a tensor on dev, copied there once."""
         import torch
         if str(dev) not in self._table_tensors:
-            self._table_tensors[str(dev)] = [torch.as_tensor(np.array(t)).to(dev) for t in self._tables]
+            self._table_tensors[str(dev)] = torch.as_tensor(self._tables).to(dev)
         return self._table_tensors[str(dev)]
 
     def run(self, inputs: list[np.ndarray], params: np.ndarray, outputs: list[np.ndarray]) -> None:

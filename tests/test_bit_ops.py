@@ -201,3 +201,16 @@ def test_int_dtypes_follow_the_float_width():
     x32, x64 = ir.var("x", "float32"), ir.var("x", "float64")
     assert ir.apply("asint", x32).dtype == INT_OF["float32"] == "int32"
     assert ir.apply("toint", x64).dtype == "int64"
+
+
+@pytest.mark.parametrize("size", [1, 5, 16, 17, 33, 64, 100, 300])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_tables_of_every_size_match_the_oracle(size, dtype):
+    """Small tables are read by register permutes, large ones by gathers: the same entries."""
+    rng = np.random.default_rng(size)
+    entries = ", ".join(repr(float(v)) for v in rng.normal(size=size))
+    text = f"table(toint(x), {entries})"
+    x = np.arange(-3, size + 3, 0.5).astype(dtype)
+    want = exprc.compile(text, dtype=dtype, backend="numpy")(x)
+    got = exprc.compile(text, dtype=dtype, backend="llvm")(x)
+    assert same_bits(got, want)

@@ -74,3 +74,16 @@ def test_mathlib_option():
     assert "llvm.x86.avx512.mask.scalef" in exprc.compile("exp(x)", dtype="float32").source() or True
     with pytest.raises(exprc.ExprcError, match="mathlib"):
         exprc.compile("exp(x)", mathlib="mkl")
+
+
+def test_nested_functions_computing_in_float64_inside_float32():
+    """exp(x + exp(x)): each own function works in float64 inside a float32 program, one
+    inside the other; the kernel equals the numpy interpretation of the same IR."""
+    text = "exp(x + exp(x)) + log(exp(x) + log2(x * x + 1))"
+    k = exprc.compile(text, dtype="float32")
+    prog = Program.build([vecmath.expand(k.program.outputs, "float32")[0]], "float32", variables=["x"])
+    x = _inputs("exp")
+    with np.errstate(all="ignore"):
+        want = oracle_with(prog, backend_functions("float32", mathlib="libm"), x)[0]
+        got = k(x)
+    assert same_bits(got, want)

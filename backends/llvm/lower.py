@@ -24,6 +24,7 @@ from .target import Target, vector_name
 
 UNROLL = 1
 CONSTANT_TABLE_MIN = 256    # distinct constants beyond which a kernel reads them from a table
+PERMUTE_TABLE_MAX = 2       # machine vectors of entries a `table` may take to be read by one permute (measured: more lose to a gather)
 _SCALAR = {"float32": "float", "float64": "double"}
 _MANGLE = {"float32": "f32", "float64": "f64"}
 _CMP = {("<", True): "olt", ("<=", True): "ole", (">", True): "ogt", (">=", True): "oge",
@@ -222,11 +223,64 @@ class Emitter:
         smin = self.declare(f"@llvm.smin.v{self.W}{elem}", f"declare {ity} @llvm.smin.v{self.W}{elem}({ity}, {ity}) #0")
         _, _, gather, _ = self.masked_ops(self.s, self.v)
         self.body += [f"  {lo} = call {ity} {smax}({ity} {index}, {ity} zeroinitializer)",
-                      f"  {hi} = call {ity} {smin}({ity} {lo}, {ity} {self.splat_const(str(len(n.value) - 1), elem)})",
-                      f"  {ptrs} = getelementptr {self.s}, ptr {name}, {ity} {hi}",
+                      f"  {hi} = call {ity} {smin}({ity} {lo}, {ity} {self.splat_const(str(len(n.value) - 1), elem)})"]
+        if self.avx512 and elem == f"i{8 * self.size}" and len(n.value) <= PERMUTE_TABLE_MAX * self.native:
+            return self.permuted_lookup(n, hi)
+        self.body += [f"  {ptrs} = getelementptr {self.s}, ptr {name}, {ity} {hi}",
                       f"  {out} = call {self.v} {gather}(<{self.W} x ptr> {ptrs}, i32 {self.size}, "
                       f"{self.vm} {self.splat_const('true', 'i1')}, {self.v} poison)"]
         return out
+
+    def permuted_lookup(self, n: ir.Node, index: str) -> str:
+        """A small table held in registers: vpermi2pd/ps picks from two registers of entries by
+        the index's low bits, and selects on the higher bits join the pairs (Intel's SVML reads
+        its small tables the same way). Far cheaper than a gather on AVX-512."""
+        N, L = len(n.value), self.native
+        kind = "pd" if self.dtype == "float64" else "ps"
+        elem, nv = f"i{8 * self.size}", f"<{L} x {self.s}>"
+        iv = f"<{L} x {elem}>"
+        name = f"@llvm.x86.avx512.vpermi2var.{kind}.512"
+        self.declare(name, f"declare {nv} {name}({nv}, {iv}, {nv}) #0")
+        entries = [_hex(round_value(v, n.dtype)) for v in n.value]
+        pairs = -(-N // (2 * L))
+        entries += [entries[-1]] * (pairs * 2 * L - N)          # padding the clamp never reaches
+        regs = [f"<{', '.join(f'{self.s} {e}' for e in entries[k * L:(k + 1) * L])}>" for k in range(2 * pairs)]
+        results = []
+        for c in range(self.W // L):                            # one machine vector of lanes at a time
+            idx = self.tmp()
+            lanes = ", ".join(f"i32 {c * L + j}" for j in range(L))
+            self.body.append(f"  {idx} = shufflevector <{self.W} x {elem}> {index}, <{self.W} x {elem}> poison, "
+                             f"<{L} x i32> <{lanes}>")
+            picks = []
+            for p in range(pairs):
+                r = self.tmp()
+                self.body.append(f"  {r} = call {nv} {name}({nv} {regs[2 * p]}, {iv} {idx}, {nv} {regs[2 * p + 1]})")
+                picks.append(r)
+            bit = 2 * L
+            while len(picks) > 1:                               # pair p holds entries [2pL, 2(p+1)L)
+                t, m, joined = self.tmp(), self.tmp(), []
+                self.body += [f"  {t} = and {iv} {idx}, {self.splat_const(str(bit), elem)}",
+                              f"  {m} = icmp ne {iv} {t}, zeroinitializer"]
+                for a, b in zip(picks[::2], picks[1::2]):
+                    sel = self.tmp()
+                    self.body.append(f"  {sel} = select <{L} x i1> {m}, {nv} {b}, {nv} {a}")
+                    joined.append(sel)
+                if len(picks) % 2:
+                    joined.append(picks[-1])
+                picks, bit = joined, bit * 2
+            results.append(picks[0])
+        while len(results) > 1:                                 # join the machine vectors back
+            joined = []
+            for a, b in zip(results[::2], results[1::2]):
+                w = self._width_of(a) * 2
+                j = self.tmp()
+                half = f"<{w // 2} x {self.s}>"
+                self.body.append(f"  {j} = shufflevector {half} {a}, {half} {b}, <{w} x i32> "
+                                 f"<{', '.join(f'i32 {k}' for k in range(w))}>")
+                self._widths[j] = w
+                joined.append(j)
+            results = joined
+        return results[0]
 
     def arg_value(self, node: ir.Node) -> str | None:
         """The SSA value of an already lowered node; a table constant is loaded where it is used
@@ -410,8 +464,8 @@ class Emitter:
             if n.op != "to_float32":
                 return ir.rebuild(n, args)
             name = f"__narrow{len(wide)}"
-            wide[name] = n.args[0]
-            narrow_args.extend(a.args[0] for a in ir.topo([n.args[0]]) if a.op == "to_float64")
+            wide[name] = args[0]        # rebuilt: precision changes nested inside are leaves already
+            narrow_args.extend(a.args[0] for a in ir.topo([args[0]]) if a.op == "to_float64")
             return ir.var(name, "float32")
         cut_outputs = ir.transform(outputs, cut)
 
@@ -426,7 +480,8 @@ class Emitter:
     def _in_float64(self, root: ir.Node, name: str) -> str:
         """root (float64 work) on this emitter's lanes, rounded once to float32."""
         sub = Emitter("float64", self.t, bool(self.fast), unroll=self.W // self.t.width("float64"))
-        sub.prefix = f"{self.prefix}{name}_"     # its own SSA names and block labels
+        self.counter += 1                          # its own SSA names and block labels, unique even
+        sub.prefix = f"{self.prefix}{name}_{self.counter}_"    # when one function holds many programs
         sub.body, sub.decls, sub.entry, sub.block = self.body, self.decls, self.entry, self.block
         sub.branch_min_cost = self.branch_min_cost
 

@@ -40,7 +40,7 @@ def _prepare(node: ir.Node, dtype: str, mathlib: str) -> ir.Node:
 
 
 def verifier_ir(candidate: ir.Node, reference: ir.Node, normal_only: bool, symbol: str,
-                mathlib: str = "exprc") -> str:
+                mathlib: str = "exprc", tolerance: float = BOUNDARY_TOLERANCE) -> str:
     t = _target.target()
     e32 = Emitter("float32", t, False)
     W = e32.W
@@ -108,20 +108,30 @@ def verifier_ir(candidate: ir.Node, reference: ir.Node, normal_only: bool, symbo
           f"  %both = and {vm} %judged, %y.fin",
           f"  %y.nonfin = xor {vm} %y.fin, splat (i1 true)" if t.llvm_major >= 19 else
           f"  %y.nonfin = fcmp uge {v64} %yabs, {d(float('inf'))}",
-          f"  %failed = and {vm} %judged, %y.nonfin",
+          f"  %failed.any = and {vm} %judged, %y.nonfin",
+          # a reference beyond the largest float32 by half an ULP rounds to infinity: there
+          # an infinity of its sign is the correctly rounded result, not a failure
+          f"  %r.over = fcmp oge {v64} %rabs, {d(2.0 ** 128 * (1 - 2.0 ** -25))}",
+          f"  %y.inf = fcmp oeq {v64} %yabs, {d(float('inf'))}",
+          f"  %ry = fmul {v64} %y64, {r}",
+          f"  %same.sign = fcmp ogt {v64} %ry, {zero_d}",
+          f"  %over.0 = and {vm} %r.over, %y.inf",
+          f"  %over.ok = and {vm} %over.0, %same.sign",
+          f"  %over.not = xor {vm} %over.ok, {e32.splat_const('true', 'i1')}",
+          f"  %failed = and {vm} %failed.any, %over.not",
           f"  %e = select {vm} %both, {v64} {errv}, {v64} {zero_d}",
           f"  %gt = fcmp ogt {v64} %e, %acc.max",
           f"  %max.next = select {vm} %gt, {v64} %e, {v64} %acc.max",
           f"  %arg.next = select {vm} %gt, {vi32} %bits, {vi32} %acc.arg",
           f"  %valid64 = zext {vm} %judged to {vi64}",
           f"  %n.next = add {vi64} %acc.n, %valid64",
-          f"  %bad = fcmp ogt {v64} %e, {d(0.5 + BOUNDARY_TOLERANCE)}",
+          f"  %bad = fcmp ogt {v64} %e, {d(0.5 + tolerance)}",
           f"  %bad64 = zext {vm} %bad to {vi64}",
           f"  %bad.next = add {vi64} %acc.bad, %bad64",
           f"  %fail64 = zext {vm} %failed to {vi64}",
           f"  %fail.next = add {vi64} %acc.fail, %fail64",
-          f"  %near.lo = fcmp oge {v64} %e, {d(0.5 - BOUNDARY_TOLERANCE)}",
-          f"  %near.hi = fcmp ole {v64} %e, {d(0.5 + BOUNDARY_TOLERANCE)}",
+          f"  %near.lo = fcmp oge {v64} %e, {d(0.5 - tolerance)}",
+          f"  %near.hi = fcmp ole {v64} %e, {d(0.5 + tolerance)}",
           f"  %near0 = and {vm} %near.lo, %near.hi",
           f"  %near = and {vm} %near0, %both",
           f"  %near.bits = bitcast {vm} %near to i{W}",
@@ -178,15 +188,19 @@ def verifier_ir(candidate: ir.Node, reference: ir.Node, normal_only: bool, symbo
     return "\n".join(lines)
 
 
-def verifier(candidate: ir.Node, reference: ir.Node, normal_only: bool, mathlib: str = "exprc"):
-    """The compiled verifier for this candidate and reference (cached like every kernel)."""
+def verifier(candidate: ir.Node, reference: ir.Node, normal_only: bool, mathlib: str = "exprc",
+             tolerance: float = BOUNDARY_TOLERANCE):
+    """The compiled verifier for this candidate and reference (cached like every kernel).
+    tolerance: half-width, in ULPs, of the band around a rounding boundary whose inputs are
+    handed back to be settled in high precision; it must exceed the float64 reference's own
+    error (2**-20 suits any expression; a single libm call allows 2**-24)."""
     cand32 = ir.retype(candidate, "float32")
     ref64 = ir.retype(reference, "float64")
-    digest = ir.dag_digest([cand32, ref64], extra=f"verify|{normal_only}|{mathlib}")
+    digest = ir.dag_digest([cand32, ref64], extra=f"verify|{normal_only}|{mathlib}|{tolerance!r}")
     key = _target.cache_key("verifier", digest, _source_hash())
     symbol = "exprc_verify_" + key[:24]
     return _target.native_function(
-        key, symbol, lambda: verifier_ir(cand32, ref64, normal_only, symbol, mathlib), _FN)
+        key, symbol, lambda: verifier_ir(cand32, ref64, normal_only, symbol, mathlib, tolerance), _FN)
 
 
 def _source_hash() -> str:

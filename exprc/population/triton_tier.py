@@ -30,7 +30,7 @@ def run(pop, cols, n, flat, poff, mode: str, y=None) -> np.ndarray:
     yv = T(np.pad(y, (0, max(0, n_pad - len(y))))[:n_pad], tdt) if y is not None else T(np.zeros(1), tdt)
     args = [T(code.op), T(code.dst), T(code.a), T(code.b), T(code.c), T(code.arg), T(vals, tdt),
             T(code.cstart), T(code.res), T(flat, tdt), T(poff), T(X, tdt), n_pad, n, yv, out, partial,
-            scratch, n_blocks, groups]
+            scratch, n_blocks, groups, T(tb.population_tables(pop.dtype))]
     with tb.LAUNCH_LOCK:
         module.exprc_population[(ncand, groups)](*args, MODE=enc.TRITON_MODES[mode], SLOTS=code.slots, BLOCK=B,
                                                  **tb.launch_options(False))

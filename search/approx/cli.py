@@ -3,6 +3,10 @@
 `exprc approx FUNC --interval A B --max-ops N --time S -o DIR [--whole]` runs the
 approximation search with a progress bar showing the Pareto front as it moves, and writes
 front.json, the code files, report.md and front.png into DIR.
+
+`exprc approx --library [FUNC ...]` regenerates exprc's own correctly rounded float32
+functions (search/approx/library.py): fit, time, prove over every input, write
+exprc/mathlib/float32.json.
 """
 from __future__ import annotations
 
@@ -13,7 +17,10 @@ import time
 
 def register(sub) -> None:
     p = sub.add_parser("approx", help="discover a float32 approximation of a function, proven exhaustively")
-    p.add_argument("function", help="a one-argument exprc function: exp2, exp, log2, log, ...")
+    p.add_argument("function", nargs="?", help="a one-argument exprc function: exp2, exp, log2, log, ...")
+    p.add_argument("--library", nargs="*", metavar="FUNC", default=None,
+                   help="regenerate exprc's own float32 functions (all, or those named: exp exp2 log log2), "
+                        "each proved correctly rounded over every float32 input")
     p.add_argument("--interval", nargs=2, type=float, metavar=("A", "B"),
                    help="approximate on [A, B] (omit with --whole)")
     p.add_argument("--whole", action="store_true",
@@ -39,9 +46,29 @@ def _front_text(front: list[tuple[int, float]]) -> str:
     return "  ".join(f"{n} ops: {e:.3g}" for n, e in sorted(best.items())) or "(empty)"
 
 
+def cmd_library(names: list[str]) -> int:
+    from exprc.errors import ExprcError
+    from . import library
+    unknown = [n for n in names if n not in library.SPECS]
+    if unknown:
+        raise ExprcError(f"--library knows {', '.join(library.SPECS)}; not {', '.join(unknown)}")
+    data = library.generate(names or None, log=lambda line: print(line, flush=True))
+    for name in names or library.SPECS:
+        e = data[name]
+        print(f"{name}: {1 << e['bits']} table entries, degree {len(e['poly']) - 1}, {len(e['exceptions'])} exceptions, "
+              f"{e['proof']['not_correctly_rounded']} of {e['proof']['inputs_judged']:,} inputs not correctly rounded, "
+              f"{e['ns_per_element']} ns/element")
+    print(f"wrote {library.DATA_PATH}")
+    return 0
+
+
 def cmd_approx(args) -> int:
     from exprc.errors import ExprcError
     from .driver import approximate
+    if args.library is not None:
+        return cmd_library(args.library)
+    if args.function is None:
+        raise ExprcError("name a function to approximate, or give --library")
     if args.interval is None and not args.whole:
         raise ExprcError("give --interval A B, or --whole for a whole function")
     if args.max_ops < 1:

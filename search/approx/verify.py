@@ -32,6 +32,7 @@ class Verification:
     exhaustive: bool
     seconds: float
     unsettled_boundary_cases: int = 0   # boundary cases not settled (counted as correctly rounded)
+    misrounded_inputs: tuple = ()       # settled boundary inputs whose result is not correctly rounded
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -94,18 +95,22 @@ def _exact_error(candidate: ir.Node, reference: ir.Node, xs: np.ndarray, ys: np.
 
 def verify(candidate: ir.Node, reference, interval: tuple[float, float] | None = None,
            normal_only: bool = False, threads: int | None = None, mathlib: str = "exprc",
-           deadline: float | None = None) -> Verification | None:
+           deadline: float | None = None, tolerance: float | None = None,
+           settle_limit: int = SETTLE_LIMIT) -> Verification | None:
     """Max ULP error of candidate (a float32 program in x) against reference (text or node, in
     x, evaluated in float64) over every float32 in interval (all 2**32 inputs when None).
     normal_only: judge only inputs whose reference value rounds to a normal float32.
     deadline (a time.monotonic() value): give up, returning None, if the proof is not done by
-    then (checked between chunks of 2**24 inputs, so the overrun is one chunk per thread)."""
+    then (checked between chunks of 2**24 inputs, so the overrun is one chunk per thread).
+    tolerance: the boundary band in ULPs (backends/llvm/verifier.py); settle_limit: how many
+    boundary cases at most are settled with mpmath."""
     from exprc.backends.llvm import _pool, default_threads, verifier as vk
     from exprc.parser import parse
     if isinstance(reference, str):
         reference = parse(reference, dtype="float64")
     t0 = time.perf_counter()
-    fn = vk.verifier(candidate, reference, normal_only, mathlib)
+    tolerance = vk.BOUNDARY_TOLERANCE if tolerance is None else tolerance
+    fn = vk.verifier(candidate, reference, normal_only, mathlib, tolerance)
     from exprc.backends.llvm import target
     W = target.target().width("float32")
     jobs = list(_chunks(bit_ranges(interval)))
@@ -146,23 +151,25 @@ def verify(candidate: ir.Node, reference, interval: tuple[float, float] | None =
         unsettled += int(cnt[3] - cnt[4])
     near = np.concatenate(boundary) if boundary else np.zeros(0, np.uint32)
     total_boundary = int(near.size) + unsettled
-    if near.size > SETTLE_LIMIT:     # e.g. a constant term 1 - 2**-24: every tiny input is one
-        keep = np.sort(np.random.default_rng(0).choice(near.size, SETTLE_LIMIT, replace=False))
-        unsettled += int(near.size) - SETTLE_LIMIT
+    if near.size > settle_limit:     # e.g. a constant term 1 - 2**-24: every tiny input is one
+        keep = np.sort(np.random.default_rng(0).choice(near.size, settle_limit, replace=False))
+        unsettled += int(near.size) - settle_limit
         near = near[keep]
+    misrounded: tuple = ()
     if near.size:
         import exprc
         xs = near.view(np.float32)
         ys = exprc.compile(candidate, dtype="float32", optimize=0, variables=["x"])(xs)
         exact = _exact_error(candidate, reference, xs, ys)
         wrong += sum(1 for e in exact if e > 0.5)
+        misrounded = tuple(float(v) for v, e in zip(xs, exact) if e > 0.5)
         k = int(np.argmax(exact))
         if exact[k] > max_ulp:
             max_ulp, worst = exact[k], float(xs[k])
     # boundary cases beyond SETTLE_LIMIT (or the kernel's buffer) stay counted as correctly
     # rounded and are reported as unsettled: their error is 0.5 ULP within 2**-20, so the max
     # ULP is exact whenever it exceeds 0.5 + 2**-20, and at most that otherwise
-    if unsettled and max_ulp < 0.5 + vk.BOUNDARY_TOLERANCE:
-        max_ulp = 0.5 + vk.BOUNDARY_TOLERANCE
+    if unsettled and max_ulp < 0.5 + tolerance:
+        max_ulp = 0.5 + tolerance
     return Verification(max_ulp, worst, count, wrong, fails, total_boundary, True, time.perf_counter() - t0,
-                        unsettled)
+                        unsettled, misrounded)

@@ -1,0 +1,117 @@
+"""exprc's float32 elementary functions against numpy's: accuracy proved over every float32
+input, speed on 1e7 inputs on one thread.
+
+Accuracy: search/approx/verify.py over all 2**32 inputs (max ULP as MEASURING.md defines it,
+the worst input, how many results are not correctly rounded, non-finite failures), for exprc's
+default kernels (mathlib="exprc") and for the libm build (mathlib="libm": glibc's libmvec).
+Speed: exprc's compiled kernel (1 thread) and numpy's float32 function (scipy.special's for
+erf, erfc, gamma, lgamma) on the same 1e7 inputs in the function's domain, interleaved, median
+of 7; the ratio is numpy time / exprc time (above 1: exprc is faster).
+
+Each function's result is appended to benchmarks/results/mathlib.json as it is measured and
+skipped when already there (delete the file, or pass --fresh, to measure again).
+Run: python benchmarks/bench_mathlib.py [function ...] [--fresh]
+"""
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import exprc
+from exprc import ops
+from exprc.search.approx.verify import verify
+
+RESULTS = Path(__file__).with_name("results") / "mathlib.json"
+N = 10_000_000
+REPEAT = 7
+DOMAINS = {
+    "asin": (-1, 1), "acos": (-1, 1), "atanh": (-1, 1), "acosh": (1, 1e4), "log": (0, 1e6), "log2": (0, 1e6),
+    "log10": (0, 1e6), "log1p": (-1, 1e6), "exp": (-87, 88), "exp2": (-126, 127), "expm1": (-20, 88),
+    "sinh": (-88, 88), "cosh": (-88, 88), "tan": (-10, 10), "sin": (-10, 10), "cos": (-10, 10), "erf": (-5, 5),
+    "erfc": (-5, 10), "tgamma": (0.01, 30), "lgamma": (0.01, 1e4), "cbrt": (-1e6, 1e6),
+}
+
+
+def numpy_function(name: str):
+    if name in ("erf", "erfc", "tgamma", "lgamma"):
+        import scipy.special as sc
+        return {"erf": sc.erf, "erfc": sc.erfc, "tgamma": sc.gamma, "lgamma": sc.gammaln}[name]
+    return getattr(np, {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "asinh": "arcsinh",
+                        "acosh": "arccosh", "atanh": "arctanh"}.get(name, name))
+
+
+def unary_float32_functions() -> list[str]:
+    return [op.name for op in ops.REGISTRY.values() if op.llvm and op.llvm[0] == "libm" and op.arity == 1]
+
+
+def _speed(name: str) -> dict:
+    lo, hi = DOMAINS.get(name, (-10, 10))
+    rng = np.random.default_rng(0)
+    x = rng.uniform(lo, hi, N).astype(np.float32)
+    k = exprc.compile(f"{name}(x)", dtype="float32")
+    out = np.empty_like(x)
+    ref = numpy_function(name)
+    k(x, out=out, threads=1)
+    ref(x)
+    ours, theirs = [], []
+    for _ in range(REPEAT):
+        t = time.perf_counter()
+        k(x, out=out, threads=1)
+        ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        ref(x)
+        theirs.append(time.perf_counter() - t)
+    a, b = statistics.median(ours), statistics.median(theirs)
+    return {"exprc_ms": a * 1e3, "numpy_ms": b * 1e3, "speedup": b / a}
+
+
+def _accuracy(name: str, mathlib: str) -> dict:
+    node = exprc.parse(f"{name}(x)", dtype="float32")
+    v = verify(node, f"{name}(x)", mathlib=mathlib, tolerance=2.0 ** -24, settle_limit=1 << 16)
+    return {"max_ulp": v.max_ulp, "worst_input": v.worst_input, "not_correctly_rounded": v.not_correctly_rounded,
+            "nonfinite_failures": v.nonfinite_failures, "unsettled": v.unsettled_boundary_cases,
+            "inputs": v.count, "seconds": round(v.seconds, 1)}
+
+
+def measure(name: str) -> dict:
+    return {"exprc": _accuracy(name, "exprc"), "libm": _accuracy(name, "libm"), "speed": _speed(name)}
+
+
+def table(results: dict) -> str:
+    rows = ["| function | exprc max ULP | not correctly rounded (of 2^32) | libmvec max ULP | exprc ms | numpy ms | "
+            "speed vs numpy |", "|---|---|---|---|---|---|---|"]
+    for name, r in results["functions"].items():
+        e, lib, s = r["exprc"], r["libm"], r["speed"]
+        fails = f" ({e['nonfinite_failures']:,} non-finite)" if e["nonfinite_failures"] else ""
+        rows.append(f"| {name} | {e['max_ulp']:.3f}{fails} | {e['not_correctly_rounded']:,} | {lib['max_ulp']:.3f} | "
+                    f"{s['exprc_ms']:.1f} | {s['numpy_ms']:.1f} | {s['speedup']:.2f}x |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str]) -> int:
+    fresh = "--fresh" in argv
+    names = [a for a in argv if not a.startswith("--")] or unary_float32_functions()
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() and not fresh else {"functions": {}}
+    from exprc.backends.llvm import target
+    t = target.target()
+    results["machine"] = f"{platform.machine()} {t.cpu}, {t.width('float32')} float32 lanes, 1 thread for speed"
+    results["date"] = time.strftime("%Y-%m-%d")
+    for name in names:
+        if name in results["functions"]:
+            continue
+        results["functions"][name] = measure(name)
+        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+        print(table({"functions": {name: results["functions"][name]}}).splitlines()[-1], flush=True)
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

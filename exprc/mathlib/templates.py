@@ -1,0 +1,130 @@
+"""Table-driven float32 elementary functions computed in float64, as exprc IR.
+
+Why float64 inside: a float32 result is correctly rounded when the value it is rounded from is
+closer to the true value than to any float32 rounding boundary. Evaluated in float64 with
+errors near 2**-53, only a few inputs out of 2**32 come that close; the generation step
+(search/approx/library.py) finds them by proving every input and lists them as exceptions,
+which the program returns directly (CORE-MATH's technique).
+
+Each template takes its parameters and fitted constants as data (exprc/mathlib/float32.json)
+and returns the program over one float32 argument. Tables are `table` ops (a gather, or a
+register permute where the table fits), bit manipulation uses the integer ops.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Callable, Sequence
+
+from .. import ir
+
+F64 = "float64"
+
+
+def _c(value) -> ir.Node:
+    return ir.const(value, F64)
+
+
+def _f(op: str, *args) -> ir.Node:
+    return ir.apply(op, *[a if isinstance(a, ir.Node) else _c(a) for a in args])
+
+
+def horner(coeffs: Sequence, x: ir.Node) -> ir.Node:
+    """c0 + x*(c1 + x*(...)) as nested fma."""
+    acc = _c(coeffs[-1])
+    for c in reversed(coeffs[:-1]):
+        acc = _f("fma", acc, x, c)
+    return acc
+
+
+def _i(op: str, a: ir.Node, b) -> ir.Node:
+    return ir.apply(op, a, b if isinstance(b, ir.Node) else ir.const(b, a.dtype))
+
+
+@dataclass(frozen=True)
+class Design:
+    """One fitted instance of a template: everything the program is built from."""
+    function: str                 # exp, exp2, log, log2
+    template: str                 # exp_table or log_table
+    bits: int                     # table index bits (2**bits entries)
+    poly: tuple                   # polynomial coefficients (exact values), low degree first
+    tables: dict                  # name -> tuple of exact values
+    constants: dict               # name -> exact value
+    exceptions: tuple = ()        # (input, correctly rounded output) float32 pairs
+    extra: dict = field(default_factory=dict)
+
+    def build(self, x: ir.Node) -> ir.Node:
+        """The function of the float32 node x, exceptions included."""
+        y = TEMPLATES[self.template](self, x)
+        for xin, yout in self.exceptions:
+            y = ir.apply("where", ir.apply("eq", x, ir.const(xin, "float32")), ir.const(yout, "float32"), y)
+        return y
+
+
+SHIFTER = Fraction(3, 2) * 2 ** 52     # x + SHIFTER rounds x to an integer held in the low bits
+
+
+def clamp32(x: ir.Node, lo, hi) -> ir.Node:
+    """x limited to [lo, hi] in float32 by compare and select (NaN passes through)."""
+    f32 = lambda v: ir.const(v, "float32")   # noqa: E731
+    x = ir.apply("where", ir.apply("lt", x, f32(lo)), f32(lo), x)
+    return ir.apply("where", ir.apply("gt", x, f32(hi)), f32(hi), x)
+
+
+def exp_table(d: Design, x: ir.Node) -> ir.Node:
+    """b**x = 2**(k/N) * b**r: k = round(x * N / log_b 2) (x clamped where the result is 0 or
+    inf anyway), r the exact remainder for base 2 and a two-part Cody–Waite remainder for base
+    e; 2**(k/N) = T[k mod N] with k div N added to its exponent bits; b**r = 1 + q(r).
+    k is rounded by adding 1.5 * 2**52, which leaves it in the low bits of the sum."""
+    n = 1 << d.bits
+    k_ = d.constants
+    a = ir.apply("to_float64", clamp32(x, k_["lo"], k_["hi"]))
+    kd = _f("fma", a, k_["inv_step"], SHIFTER)
+    k = _f("sub", kd, SHIFTER)
+    if d.function == "exp2":
+        r = _f("fma", k, _c(-Fraction(1, n)), a)                  # exact: x*N is exact
+    else:
+        r = _f("fma", _f("neg", k), k_["step_hi"], a)
+        r = _f("fma", _f("neg", k), k_["step_lo"], r)
+    ki = ir.apply("asint", kd)
+    t = ir.table(_i("iand", ki, n - 1), d.tables["t"], F64)
+    scale = _i("shl", _i("shr", ki, d.bits), 52)      # k div N into the exponent field (mod 2**12)
+    t = ir.apply("asfloat", ir.apply("iadd", ir.apply("asint", t), scale))
+    q = _f("mul", r, horner(d.poly, r))
+    return ir.apply("to_float32", _f("fma", t, q, t))
+
+
+def log_table(d: Design, x: ir.Node) -> ir.Node:
+    """log_b x = e log_b 2 + log_b c_j + log_b(1 + r): x = 2**e * m with m in [1, 2) read from
+    the float64 bits (float32 subnormals are normal there), j the top mantissa bits; m is
+    halved (and e raised) for j >= split so that results near 1 never cancel; r = m/c_j - 1 is
+    exact because 1/c_j is stored with 29 bits; e log_b 2 + log_b c_j is exact in float64 by
+    the tables' construction (multiples of 2**-42), the small rest is added last."""
+    k_ = d.constants
+    a = ir.apply("to_float64", x)
+    ix = ir.apply("asint", a)
+    mant = _i("iand", ix, (1 << 52) - 1)
+    j = _i("ushr", mant, 52 - d.bits)
+    big = ir.apply("ge", j, ir.const(k_["split"], "int64"))
+    e = ir.apply("where", big, _i("isub", _i("shr", ix, 52), 1022), _i("isub", _i("shr", ix, 52), 1023))
+    expo = ir.apply("where", big, ir.const(0x3FE << 52, "int64"), ir.const(0x3FF << 52, "int64"))
+    m = ir.apply("asfloat", ir.apply("ior", mant, expo))
+    r = _f("fma", m, ir.table(j, d.tables["invc"], F64), -1)
+    ef = ir.apply("tofloat", e)
+    r2 = _f("mul", r, r)
+    if d.function == "log2":      # r/log(2) + r**2 P(r), 1/log(2) in two parts, rounded once
+        p = _f("fma", r, k_["inv_ln2_hi"], _f("fma", r, k_["inv_ln2_lo"], _f("mul", r2, horner(d.poly, r))))
+        s = _f("add", ef, ir.table(j, d.tables["hi"], F64))
+        rest = _f("add", p, ir.table(j, d.tables["lo"], F64))
+    else:
+        p = _f("fma", r2, horner(d.poly, r), r)
+        s = _f("fma", ef, k_["ln2_hi"], ir.table(j, d.tables["hi"], F64))
+        rest = _f("add", p, _f("fma", ef, k_["ln2_lo"], ir.table(j, d.tables["lo"], F64)))
+    core = ir.apply("to_float32", _f("add", s, rest))
+    f32 = lambda v: ir.const(v, "float32")   # noqa: E731
+    return ir.apply("where", ir.apply("gt", x, f32(0)),
+                    ir.apply("where", ir.apply("lt", x, f32(float("inf"))), core, x),
+                    ir.apply("where", ir.apply("eq", x, f32(0)), f32(float("-inf")), f32(float("nan"))))
+
+
+TEMPLATES: dict[str, Callable[[Design, ir.Node], ir.Node]] = {"exp_table": exp_table, "log_table": log_table}

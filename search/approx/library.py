@@ -1,0 +1,268 @@
+"""Generate exprc's float32 math library: fit each table-driven template, prove it on every
+float32 input, list the inputs it misrounds as exceptions, measure its speed, keep the
+cheapest design that is correctly rounded everywhere, and write exprc/mathlib/float32.json.
+
+The search is over the templates' parameters (table size, polynomial degree): for each table
+size the lowest polynomial degree whose fitted error is negligible beside float64 rounding is
+found by Remez exchange (remez.py) with the coefficients rounded to float64; each design is
+then timed as a compiled kernel (the cost that matters is measured, not counted), and proved
+in order of speed until one proves with at most `max_exceptions` exceptions.
+
+Run: exprc approx --library   (about a minute per function on two cores)
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable
+
+import mpmath
+import numpy as np
+
+from exprc import ir
+from exprc.dtypes import FLOAT32, FLOAT64
+from exprc.mathlib import DATA_PATH, design_from_json, design_to_json
+from exprc.mathlib.templates import Design
+from exprc.numbers import from_mpf, round_fraction
+
+from .remez import max_error, minimax, round_coefficients
+from .verify import Verification, verify
+
+PREC = 200
+POLY_TARGET = 2.0 ** -58          # the fit's share of the result's relative error: far below 2**-53
+TOLERANCE = 2.0 ** -24            # boundary band: the float64 libm reference is within 2**-26 ULP
+SPLIT_HIGH = math.sqrt(2)         # log: mantissas at or above this are halved
+GRID_BITS = 42                    # log tables: e*log(2) + log(c) exact in float64 on this grid
+
+
+@dataclass(frozen=True)
+class Spec:
+    function: str
+    template: str
+    mp: Callable                  # the function on mpf
+    reference: str                # its exprc text, for the verifier's float64 reference
+    bits_choices: tuple[int, ...]
+
+
+SPECS = {
+    "exp": Spec("exp", "exp_table", mpmath.exp, "exp(x)", (3, 4, 5, 6, 7)),
+    "exp2": Spec("exp2", "exp_table", lambda x: mpmath.power(2, x), "exp2(x)", (3, 4, 5, 6, 7)),
+    "log": Spec("log", "log_table", mpmath.log, "log(x)", (3, 4, 5, 6, 7)),
+    "log2": Spec("log2", "log_table", lambda x: mpmath.log(x, 2), "log2(x)", (3, 4, 5, 6, 7)),
+}
+
+
+def _d(x) -> float:
+    """Round an mpf or Fraction once to float64."""
+    v = from_mpf(x) if isinstance(x, mpmath.mpf) else x
+    return round_fraction(v, FLOAT64) if not isinstance(v, float) else v
+
+
+def _grid(x, bits: int = GRID_BITS) -> Fraction:
+    return Fraction(int(mpmath.nint(x * 2 ** bits)), 2 ** bits)
+
+
+def _fit(f, interval, fixed, degree_range, relative=True, scale=1.0):
+    """Lowest degree whose float64-rounded minimax polynomial meets POLY_TARGET once its error
+    is multiplied by scale (how much of it reaches the result); returns the coefficients (as
+    Fractions) and the measured error."""
+    for degree in degree_range:
+        res = minimax(f, degree, interval, relative=relative, fixed=fixed, prec=PREC)
+        coeffs = round_coefficients(res.coefficients, "float64")
+        for k, v in fixed.items():
+            coeffs[k] = v
+        err = float(max_error(coeffs, f, interval, relative=relative))
+        if err * scale <= POLY_TARGET:
+            return [Fraction(c) for c in coeffs], err
+    raise ArithmeticError(f"no degree in {list(degree_range)} reaches {POLY_TARGET}")
+
+
+def fit_exp(function: str, bits: int) -> Design:
+    n = 1 << bits
+    with mpmath.workprec(PREC):
+        ln2 = mpmath.log(2)
+        if function == "exp":
+            step = ln2 / n
+            half = step / 2 * (1 + mpmath.mpf(2) ** -20)
+
+            def p(r):       # (e**r - 1) / r
+                return mpmath.expm1(r) / r if r != 0 else mpmath.mpf(1)
+            coeffs, err = _fit(p, (-half, half), {0: 1}, range(3, 12), scale=float(half))
+            hi = _d(step)
+            consts = {"lo": -104, "hi": 89, "inv_step": _d(n / ln2), "step_hi": hi,
+                      "step_lo": _d(from_mpf(step) - Fraction(hi))}
+        else:
+            half = mpmath.mpf(1) / (2 * n)
+
+            def p(r):       # (2**r - 1) / r
+                return mpmath.expm1(r * ln2) / r if r != 0 else ln2
+            coeffs, err = _fit(p, (-half, half), {}, range(3, 12), scale=float(half))
+            consts = {"lo": -151, "hi": 129, "inv_step": n}
+        table = tuple(Fraction(_d(mpmath.power(2, mpmath.mpf(j) / n))) for j in range(n))
+    return Design(function, "exp_table", bits, tuple(coeffs), {"t": table},
+                  {k: Fraction(v) for k, v in consts.items()}, extra={"poly_error": err})
+
+
+def _round_bits(x, bits: int) -> Fraction:
+    """x rounded to `bits` significant bits."""
+    e = int(mpmath.floor(mpmath.log(abs(x), 2)))
+    scale = Fraction(2) ** (bits - 1 - e)
+    return Fraction(int(mpmath.nint(x * mpmath.mpf(scale.numerator) / scale.denominator))) / scale
+
+
+def log_tables(bits: int):
+    """invc (29 bits, so m * invc is exact in float64), the split index, and the range of r."""
+    n = 1 << bits
+    split = math.ceil((SPLIT_HIGH - 1) * n)
+    invc, rlo, rhi = [], mpmath.mpf(0), mpmath.mpf(0)
+    with mpmath.workprec(PREC):
+        for j in range(n):
+            lo, hi = 1 + mpmath.mpf(j) / n, 1 + mpmath.mpf(j + 1) / n
+            if j >= split:
+                lo, hi = lo / 2, hi / 2
+            if j == 0 or j == n - 1:
+                v = Fraction(1)     # around 1 the result is log(1 + r) alone: no cancellation
+            else:
+                v = _round_bits(2 / (lo + hi), 29)
+            invc.append(v)
+            fv = mpmath.mpf(v.numerator) / v.denominator
+            rlo, rhi = min(rlo, lo * fv - 1), max(rhi, hi * fv - 1)
+    return invc, split, (rlo * (1 + mpmath.mpf(2) ** -20), rhi * (1 + mpmath.mpf(2) ** -20))
+
+
+def fit_log(function: str, bits: int) -> Design:
+    invc, split, interval = log_tables(bits)
+    with mpmath.workprec(PREC):
+        base = mpmath.log(2) if function == "log2" else mpmath.mpf(1)
+        his, los = [], []
+        for v in invc:
+            val = -mpmath.log(mpmath.mpf(v.numerator) / v.denominator) / base
+            h = _grid(val)
+            his.append(h)
+            los.append(Fraction(_d(from_mpf(val) - h)))
+
+        def p(r):       # (log(1 + r) - r) / r**2 / log(b), by its series where the difference cancels
+            if abs(r) < mpmath.mpf(2) ** -24:
+                return mpmath.fsum((-1) ** (k + 1) * r ** k / (k + 2) for k in range(12)) / base
+            return (mpmath.log1p(r) - r) / r ** 2 / base
+        coeffs, err = _fit(p, interval, {}, range(3, 14), scale=float(max(-interval[0], interval[1])))
+        if function == "log2":
+            inv = 1 / base
+            hi = _d(inv)
+            consts = {"split": split, "inv_ln2_hi": Fraction(hi), "inv_ln2_lo": Fraction(_d(from_mpf(inv) - Fraction(hi)))}
+        else:
+            ln2 = mpmath.log(2)
+            h = _grid(ln2)
+            consts = {"split": split, "ln2_hi": h, "ln2_lo": Fraction(_d(from_mpf(ln2) - h))}
+    tables = {"invc": tuple(invc), "hi": tuple(his), "lo": tuple(los)}
+    return Design(function, "log_table", bits, tuple(coeffs), tables, consts, extra={"poly_error": err})
+
+
+FITS = {"exp_table": fit_exp, "log_table": fit_log}
+
+
+def correctly_rounded(function: str, x: float) -> float:
+    """f(x) rounded once to float32, from 300-bit mpmath."""
+    with mpmath.workprec(300):
+        v = SPECS[function].mp(mpmath.mpf(x))
+        return float(round_fraction(from_mpf(v), FLOAT32))
+
+
+def program(design: Design) -> ir.Node:
+    return design.build(ir.var("x", "float32"))
+
+
+def seconds_per_element(design: Design, n: int = 1 << 20, repeats: int = 7) -> float:
+    """Best-of-repeats wall time of the compiled kernel per element, one thread, inputs where
+    the function is finite (so no shortcut path is timed)."""
+    import exprc
+    k = exprc.compile(program(design), dtype="float32", variables=["x"])
+    rng = np.random.default_rng(0)
+    x = (rng.uniform(-80, 80, n) if design.template == "exp_table" else np.exp(rng.uniform(-80, 80, n)))
+    x = x.astype(np.float32)
+    out = np.empty_like(x)
+    k(x, out=out, threads=1)
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        k(x, out=out, threads=1)
+        best = min(best, time.perf_counter() - t0)
+    return best / n
+
+
+def prove(design: Design, deadline: float | None = None) -> Verification | None:
+    return verify(program(design), SPECS[design.function].reference, tolerance=TOLERANCE,
+                  settle_limit=1 << 16, deadline=deadline)
+
+
+def with_exceptions(design: Design, inputs) -> Design:
+    pairs = tuple(sorted({(float(x), correctly_rounded(design.function, float(x))) for x in inputs}
+                         | set(design.exceptions)))
+    return Design(design.function, design.template, design.bits, design.poly, design.tables,
+                  design.constants, pairs, design.extra)
+
+
+@dataclass
+class Outcome:
+    design: Design
+    proof: Verification
+    seconds_per_element: float
+    tried: list
+
+
+def generate_function(function: str, max_exceptions: int = 16, proved: int = 3, log=print) -> Outcome:
+    """The fastest proven-correctly-rounded design of function: every table size fitted and
+    timed, the `proved` fastest proved (exceptions added where a few inputs misround, and the
+    result proved again), the fastest proven one kept (timed again with its exceptions)."""
+    spec = SPECS[function]
+    candidates = []
+    for bits in spec.bits_choices:
+        d = FITS[spec.template](function, bits)
+        s = seconds_per_element(d)
+        candidates.append((s, d))
+        log(f"{function}: {1 << bits} entries, degree {len(d.poly) - 1}: {s * 1e9:.3f} ns/element")
+    tried, proven = [], []
+    for s, d in sorted(candidates, key=lambda c: c[0])[:proved]:
+        proof = prove(d)
+        misrounded = proof.misrounded_inputs
+        row = {"bits": d.bits, "degree": len(d.poly) - 1, "ns_per_element": round(s * 1e9, 4),
+               "not_correctly_rounded": proof.not_correctly_rounded, "unsettled": proof.unsettled_boundary_cases}
+        tried.append(row)
+        log(f"{function}: {1 << d.bits} entries: {proof.not_correctly_rounded} not correctly rounded, "
+            f"max {proof.max_ulp:.4f} ULP ({proof.seconds:.0f} s)")
+        if (proof.unsettled_boundary_cases or proof.nonfinite_failures
+                or proof.not_correctly_rounded != len(misrounded) or len(misrounded) > max_exceptions):
+            continue
+        final = with_exceptions(d, misrounded) if misrounded else d
+        check = prove(final) if misrounded else proof
+        if check.not_correctly_rounded == 0 and check.nonfinite_failures == 0 and not check.unsettled_boundary_cases:
+            speed = seconds_per_element(final)
+            row["with_exceptions_ns_per_element"] = round(speed * 1e9, 4)
+            proven.append((speed, final, check))
+    if not proven:
+        raise ArithmeticError(f"{function}: no design proved correctly rounded; tried {tried}")
+    speed, final, check = min(proven, key=lambda p: p[0])
+    return Outcome(final, check, speed, tried)
+
+
+def generate(functions=None, path: Path = DATA_PATH, log=print) -> dict:
+    """Regenerate the library for functions (all by default), keeping the others' entries."""
+    data = json.loads(path.read_text()) if path.exists() else {}
+    for name in functions or SPECS:
+        out = generate_function(name, log=log)
+        entry = design_to_json(out.design)
+        entry["proof"] = {"max_ulp": out.proof.max_ulp, "worst_input": out.proof.worst_input,
+                          "not_correctly_rounded": out.proof.not_correctly_rounded,
+                          "inputs_judged": out.proof.count, "boundary_cases_settled": out.proof.boundary_cases,
+                          "exhaustive": out.proof.exhaustive, "seconds": round(out.proof.seconds, 1),
+                          "date": time.strftime("%Y-%m-%d")}
+        entry["ns_per_element"] = round(out.seconds_per_element * 1e9, 4)
+        entry["search"] = out.tried
+        assert design_from_json(entry) == out.design
+        data[name] = entry
+        path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    return data
