@@ -64,6 +64,8 @@ def run_case(name: str, text: str, columns: dict, repeat: int):
     compile_ms["exprc"] = 1e3 * (time.perf_counter() - t)
     tools["exprc, 1 thread"] = lambda: k(*arrays, threads=1)
     tools["exprc, 2 threads"] = lambda: k(*arrays, threads=2)
+    fast = exprc.compile(text, dtype="float32", variables=names, fastmath=True)
+    tools["exprc fastmath, 2 threads"] = lambda: fast(*arrays, threads=2)
     tools["numpy"] = lambda: eval(code, ns)
     compile_ms["numpy"] = 0.0
 

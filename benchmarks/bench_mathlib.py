@@ -10,7 +10,10 @@ of 7; the ratio is numpy time / exprc time (above 1: exprc is faster).
 
 Each function's result is appended to benchmarks/results/mathlib.json as it is measured and
 skipped when already there (delete the file, or pass --fresh, to measure again).
-Run: python benchmarks/bench_mathlib.py [function ...] [--fresh]
+float64 (--float64): exp, exp2, log, log2 (exprc's own), sin, cos, tan: max ULP against 400-bit
+mpmath on 20,000 sampled inputs (tiny, moderate and huge arguments) for exprc's kernel and for
+libmvec's, and the speed of both and of numpy's float64 function.
+Run: python benchmarks/bench_mathlib.py [function ...] [--fresh] [--float64]
 """
 from __future__ import annotations
 
@@ -83,6 +86,78 @@ def measure(name: str) -> dict:
     return {"exprc": _accuracy(name, "exprc"), "libm": _accuracy(name, "libm"), "speed": _speed(name)}
 
 
+FLOAT64_FUNCTIONS = ("exp", "exp2", "log", "log2", "sin", "cos", "tan")
+FLOAT64_SAMPLE = 20_000
+
+
+def _float64_sample(name: str) -> np.ndarray:
+    from exprc.search.approx.library import float64_sample
+    if name in ("exp", "exp2", "log", "log2"):
+        return float64_sample(name, FLOAT64_SAMPLE, seed=3)
+    rng = np.random.default_rng(3)     # trigonometric: tiny, moderate and huge arguments
+    q = FLOAT64_SAMPLE // 4
+    return np.concatenate([rng.uniform(-10, 10, q), rng.uniform(-1e5, 1e5, q),
+                           rng.uniform(-1, 1, q) * 2.0 ** rng.integers(-1000, 0, q),
+                           rng.uniform(-1, 1, q) * 2.0 ** rng.integers(20, 1023, q)])
+
+
+def _float64_error(name: str, mathlib: str) -> dict:
+    import mpmath
+    x = _float64_sample(name)
+    y = exprc.compile(f"{name}(x)", dtype="float64", mathlib=mathlib)(x)
+    fn = {"exp2": lambda v: mpmath.power(2, v), "log2": lambda v: mpmath.log(v, 2)}.get(name, getattr(mpmath, name))
+    worst, at, fails = 0.0, None, 0
+    with mpmath.workprec(400):
+        for xi, yi in zip(x.tolist(), y.tolist()):
+            r = fn(mpmath.mpf(xi))
+            if r == 0 or abs(r) >= mpmath.mpf(2) ** 1024 * (1 - mpmath.mpf(2) ** -54):
+                fails += not (yi == 0 if r == 0 else yi == np.copysign(np.inf, float(r)))
+                continue
+            if not np.isfinite(yi):
+                fails += 1
+                continue
+            ulp = mpmath.mpf(2) ** max(int(mpmath.floor(mpmath.log(abs(r), 2))) - 52, -1074)
+            e = float(abs(mpmath.mpf(yi) - r) / ulp)
+            if e > worst:
+                worst, at = e, xi
+    return {"max_ulp": worst, "worst_input": at, "nonfinite_failures": fails, "sampled": int(x.size)}
+
+
+def _float64_speed(name: str) -> dict:
+    lo, hi = DOMAINS.get(name, (-10, 10))
+    x = np.random.default_rng(0).uniform(lo, hi, N)
+    own = exprc.compile(f"{name}(x)", dtype="float64")
+    lib = exprc.compile(f"{name}(x)", dtype="float64", mathlib="libm")
+    ref = numpy_function(name)
+    out = np.empty_like(x)
+    runs = {"exprc": lambda: own(x, out=out, threads=1), "libmvec": lambda: lib(x, out=out, threads=1),
+            "numpy": lambda: ref(x)}
+    times = {k: [] for k in runs}
+    for f in runs.values():
+        f()
+    for _ in range(REPEAT):
+        for k, f in runs.items():
+            t = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - t)
+    ms = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+    return {"exprc_ms": ms["exprc"], "libmvec_ms": ms["libmvec"], "numpy_ms": ms["numpy"]}
+
+
+def measure64(name: str) -> dict:
+    return {"exprc": _float64_error(name, "exprc"), "libm": _float64_error(name, "libm"), "speed": _float64_speed(name)}
+
+
+def table64(results: dict) -> str:
+    rows = [f"| function | exprc max ULP (sampled) | libmvec max ULP (sampled) | exprc ms | libmvec ms | numpy ms | "
+            "exprc vs libmvec |", "|---|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        e, lib, s = r["exprc"], r["libm"], r["speed"]
+        rows.append(f"| {name} | {e['max_ulp']:.3f} | {lib['max_ulp']:.3f} | {s['exprc_ms']:.1f} | "
+                    f"{s['libmvec_ms']:.1f} | {s['numpy_ms']:.1f} | {s['libmvec_ms'] / s['exprc_ms']:.2f}x |")
+    return "\n".join(rows)
+
+
 def table(results: dict) -> str:
     rows = ["| function | exprc max ULP | not correctly rounded (of 2^32) | libmvec max ULP | exprc ms | numpy ms | "
             "speed vs numpy |", "|---|---|---|---|---|---|---|"]
@@ -102,6 +177,17 @@ def main(argv: list[str]) -> int:
     t = target.target()
     results["machine"] = f"{platform.machine()} {t.cpu}, {t.width('float32')} float32 lanes, 1 thread for speed"
     results["date"] = time.strftime("%Y-%m-%d")
+    if "--float64" in argv:
+        names = [a for a in argv if not a.startswith("--")] or list(FLOAT64_FUNCTIONS)
+        done = results.setdefault("float64", {})
+        for name in names:
+            if name not in done:
+                done[name] = measure64(name)
+                RESULTS.parent.mkdir(exist_ok=True)
+                RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+                print(table64({name: done[name]}).splitlines()[-1], flush=True)
+        print(table64(done))
+        return 0
     for name in names:
         if name in results["functions"]:
             continue

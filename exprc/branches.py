@@ -125,10 +125,17 @@ def _build(outputs, sides):
             private.add(c.where_id)
 
 
-def regions(outputs, min_cost: int | None = MIN_BRANCH_COST) -> Regions:
+def work_cost(roots) -> int:
+    """The registry cost of computing roots."""
+    return sum(ops.REGISTRY[n.op].cost for n in ir.topo(list(roots)) if n.op in ops.REGISTRY)
+
+
+def regions(outputs, min_cost: int | None = MIN_BRANCH_COST, hidden_cost: dict | None = None) -> Regions:
     """The branch regions of the DAG of outputs. A branch becomes a region when the work only
     it needs costs at least min_cost (registry costs), or when its select always skips it;
-    min_cost None: no branches (every branch evaluated for every row)."""
+    min_cost None: no branches (every branch evaluated for every row). hidden_cost: id(leaf)
+    -> the cost of work a leaf stands for (a backend's float64 part of a float32 program)."""
+    hidden_cost = hidden_cost or {}
     outputs = list(outputs)
     candidates = {id(n): (1, 2) for n in ir.topo(outputs) if n.op in SELECTS and min_cost is not None}
     order, owner, key, _, private = _build(outputs, candidates)
@@ -136,7 +143,7 @@ def regions(outputs, min_cost: int | None = MIN_BRANCH_COST) -> Regions:
     for item in order:                     # each node's cost, to every branch that holds it
         if isinstance(item, tuple):
             continue
-        c = ops.REGISTRY[item.op].cost if item.op in ops.REGISTRY else 0
+        c = ops.REGISTRY[item.op].cost if item.op in ops.REGISTRY else hidden_cost.get(id(item), 0)
         k = owner[id(item)]
         while k is not None:
             cost[k] = cost.get(k, 0) + c

@@ -26,7 +26,11 @@ def _implementation(op: ops.Op) -> str:
         return "expanded"
     if op.llvm[0] != "libm":
         return "inline"
-    return "exprc inline (float32), libmvec" if vecmath.available(op.name, "float32") else "libmvec"
+    impl32 = vecmath.implementation(op.name, "float32")
+    f32 = ("libmvec's float64, rounded once" if isinstance(impl32, vecmath.Promoted)
+           else "exprc's own, correctly rounded" if impl32 is not None else "libmvec")
+    f64 = "exprc's own" if vecmath.implementation(op.name, "float64") is not None else "libmvec"
+    return f"float32: {f32}; float64: {f64}"
 
 
 def ops_table() -> str:

@@ -122,7 +122,8 @@ def _fraction(x) -> Fraction:
     import mpmath
     if not mpmath.isfinite(x):
         raise ValueError("not finite")
-    man, exp = x.man_exp
+    man, exp = x.man_exp          # the magnitude's: mpmath keeps the sign apart
+    man = -int(man) if x < 0 else int(man)
     return Fraction(man) * Fraction(2) ** exp if exp >= 0 else Fraction(man, 2 ** -exp)
 
 

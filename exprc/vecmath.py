@@ -1,7 +1,9 @@
 """exprc's own float32 elementary functions, written as exprc IR over exact ops.
 
 exp, exp2, log and log2 are the correctly rounded designs of exprc/mathlib (generated and
-proved over every float32 input by `exprc approx --library`); sin and cos are written here.
+proved over every float32 input by `exprc approx --library`); the other library functions are
+their float64 versions rounded once (faithful everywhere); the float32 sin and cos written
+here are what fastmath kernels use.
 
 Why: inlined into the kernel they run without call overhead or register spills, vectorize on
 any backend that lowers fma/round/ldexp, and their accuracy is measured like any program's
@@ -18,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from . import ir, mathlib
+from . import ir, mathlib, ops
 
 def _horner(var: str, coeffs: list[str]) -> str:
     """c0 + var*(c1 + var*(...)) as nested fma."""
@@ -85,29 +87,62 @@ _ALL = (
     ), guard=f"abs(a) > {TRIG_RANGE}",
         note="as sin, with the quadrant shifted by one; libm beyond"),
 )
-IMPLEMENTATIONS: dict[tuple[str, str], object] = {(impl.op, impl.dtype): impl for impl in _ALL}
-# exp, exp2, log and log2 in float32: correctly rounded designs found and proved by the
-# generation step (exprc/mathlib/, search/approx/library.py); each has .build(arg) -> IR
-for _name in ("exp", "exp2", "log", "log2"):
-    _design = mathlib.design(_name)
-    if _design is not None:
-        IMPLEMENTATIONS[(_name, "float32")] = _design
+FAST: dict[tuple[str, str], VecImpl] = {(impl.op, impl.dtype): impl for impl in _ALL}
+
+
+@dataclass(frozen=True)
+class Promoted:
+    """A float32 library function computed by its float64 version and rounded once: within
+    0.5 + 2**-26 ULP of the true value wherever the float64 function is within 4 float64 ULP
+    (glibc's libmvec, libdevice), i.e. faithful on every float32 input, huge ones included."""
+    op: str
+    arity: int
+    note: str = "the float64 library function, rounded once to float32"
+
+    def build(self, *args: ir.Node) -> ir.Node:
+        return ir.apply("to_float32", ir.apply(self.op, *[ir.apply("to_float64", a) for a in args]))
+
+
+def _library_ops() -> list[ops.Op]:
+    """Library functions whose float32 result float64 improves (not exact ones: nextafter of a
+    float32 is not its float64 nextafter)."""
+    return [op for op in ops.REGISTRY.values() if op.llvm and op.llvm[0] == "libm" and not op.ieee_exact]
+
+
+# Strict mode: exp, exp2, log and log2 are the correctly rounded designs the generation step
+# found and proved (exprc/mathlib/, search/approx/library.py); every other float32 library
+# function is promoted to float64. fastmath: sin and cos use the float32 code above instead
+# (1.49 ULP, proved over every float32 input; faster).
+IMPLEMENTATIONS: dict[tuple[str, str], object] = {(op.name, "float32"): Promoted(op.name, op.arity)
+                                                  for op in _library_ops()}
+for _dtype in ("float32", "float64"):
+    for _name in ("exp", "exp2", "log", "log2"):
+        _design = mathlib.design(_name, _dtype)
+        if _design is not None:
+            IMPLEMENTATIONS[(_name, _dtype)] = _design
 
 
 def available(op: str, dtype: str) -> bool:
     return (op, dtype) in IMPLEMENTATIONS
 
 
+def implementation(op: str, dtype: str, fastmath: bool = False):
+    return (FAST.get((op, dtype)) if fastmath else None) or IMPLEMENTATIONS.get((op, dtype))
+
+
 @lru_cache(maxsize=None)
-def _template(op: str, dtype: str) -> ir.Node:
-    return IMPLEMENTATIONS[(op, dtype)].build(ir.var("__arg", dtype))
+def _template(op: str, dtype: str, fastmath: bool) -> ir.Node:
+    arity = ops.REGISTRY[op].arity
+    return implementation(op, dtype, fastmath).build(*[ir.var(f"__arg{k}", dtype) for k in range(arity)])
 
 
-def expand(roots, dtype: str) -> list[ir.Node]:
-    """Replace every op that has an exprc implementation for dtype by that implementation."""
+def expand(roots, dtype: str, fastmath: bool = False) -> list[ir.Node]:
+    """Replace every op that has an exprc implementation for dtype by that implementation
+    (fastmath: the faster, less accurate ones where there are such)."""
     def step(node: ir.Node, args) -> ir.Node:
         n = ir.rebuild(node, args)
-        if n.args and (n.op, n.dtype) in IMPLEMENTATIONS:
-            return ir.substitute([_template(n.op, n.dtype)], {"__arg": n.args[0]})[0]
+        if n.args and implementation(n.op, n.dtype, fastmath) is not None:
+            binding = {f"__arg{k}": a for k, a in enumerate(n.args)}
+            return ir.substitute([_template(n.op, n.dtype, fastmath)], binding)[0]
         return n
     return ir.transform(list(roots), step)

@@ -94,15 +94,20 @@ def backend_functions(dtype: str, backend: str = "llvm", mathlib: str = "exprc")
     programs bit for bit with the numpy backend even though libm implementations differ)."""
     from exprc import ops
 
-    def make(opname, arity):
-        key = (opname, dtype, backend, mathlib)
+    def kernel(opname, arity, dt):
+        key = (opname, dt, backend, mathlib)
         if key not in _LIBM_KERNELS:
             args = ", ".join("abc"[:arity])
             opts = {"mathlib": mathlib} if backend == "llvm" else {}
-            _LIBM_KERNELS[key] = exprc.compile(f"{opname}({args})", dtype=dtype, backend=backend,
+            _LIBM_KERNELS[key] = exprc.compile(f"{opname}({args})", dtype=dt, backend=backend,
                                                variables=list("abc"[:arity]), **opts)
-        k = _LIBM_KERNELS[key]
-        return lambda *xs: k(*[np.asarray(x, dtype=dtype) for x in xs])
+        return _LIBM_KERNELS[key]
+
+    def make(opname, arity):
+        def call(*xs):     # float64 work inside a float32 program calls the float64 function
+            dt = "float64" if np.asarray(xs[0]).dtype == np.float64 else dtype
+            return kernel(opname, arity, dt)(*[np.asarray(x, dtype=dt) for x in xs])
+        return call
     return {op.name: make(op.name, op.arity) for op in ops.REGISTRY.values()
             if op.llvm and op.llvm[0] == "libm"}
 

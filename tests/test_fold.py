@@ -136,3 +136,13 @@ def test_folding_agrees_with_the_kernel(text, dtype):
         ref = np.tan(np.array([arg], dtype=dtype))
     got = np.array([float(folded.value)], dtype=dtype)
     assert same_bits(got, ref.astype(dtype)), (got, ref)
+
+
+@pytest.mark.parametrize("opname, args, want", [
+    ("pow", (2, -3), 0.125), ("floor", (-2.5,), -3.0), ("fmod", (-7, 3), -1.0), ("copysign", (2, -1), -2.0),
+])
+def test_high_precision_references_keep_the_sign_of_negative_arguments(opname, args, want):
+    """mp_apply (the references of the accuracy tools) reads mpf arguments exactly, sign included."""
+    import mpmath
+    from exprc.exact import mp_apply
+    assert float(mp_apply(exprc.ops.REGISTRY[opname], [mpmath.mpf(a) for a in args])) == want

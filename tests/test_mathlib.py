@@ -96,3 +96,45 @@ def test_special_and_extreme_inputs(fn, cases):
         assert g == np.float32(want) and math.copysign(1, g) == math.copysign(1, want), (fn, xi, g)
     nan = exprc.compile(f"{fn}(x)", dtype="float32")(np.float32([np.nan, -1.0]))
     assert np.isnan(nan[0]) and (np.isnan(nan[1]) or fn.startswith("exp"))
+
+
+# ---- float64: within one ULP on samples (2**64 inputs cannot be enumerated)
+
+def _ulp64_error(fn: str, x: float, y: float) -> float:
+    with mpmath.workprec(300):
+        r = MP[fn](mpmath.mpf(x))
+        ulp = mpmath.mpf(2) ** max(int(mpmath.floor(mpmath.log(abs(r), 2))) - 52, -1074)
+        return float(abs(mpmath.mpf(y) - r) / ulp)
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS)
+def test_float64_kernels_use_the_generated_design_and_its_record_is_labelled_sampled(fn):
+    assert vecmath.IMPLEMENTATIONS[(fn, "float64")] == mathlib.design(fn, "float64")
+    proof = mathlib.entries("float64")[fn]["proof"]
+    assert proof["exhaustive"] is False and proof["sampled"] >= 100_000 and proof["max_ulp"] <= 1.0
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS)
+def test_float64_within_one_ulp_on_a_fresh_sample(fn):
+    from exprc.search.approx.library import float64_sample
+    x = float64_sample(fn, n=2000, seed=7)
+    y = exprc.compile(f"{fn}(x)", dtype="float64")(x)
+    errors = [_ulp64_error(fn, a, b) for a, b in zip(x.tolist(), y.tolist()) if math.isfinite(b) and b != 0]
+    assert max(errors) <= 1.0
+
+
+@pytest.mark.parametrize("fn, cases", [
+    ("exp", [(0.0, 1.0), (-0.0, 1.0), (709.782712893384, 1.7976931348622732e308), (709.79, math.inf),
+             (-745.2, 0.0), (-745.1, 5e-324), (math.inf, math.inf), (-math.inf, 0.0)]),
+    ("exp2", [(1024.0, math.inf), (-1074.0, 5e-324), (-1075.0, 0.0), (-1022.0, 2.0 ** -1022), (3.0, 8.0)]),
+    ("log", [(1.0, 0.0), (0.0, -math.inf), (-0.0, -math.inf), (math.inf, math.inf), (5e-324, -744.4400719213812)]),
+    ("log2", [(1.0, 0.0), (8.0, 3.0), (5e-324, -1074.0), (2.0 ** -1030, -1030.0), (0.5, -1.0)]),
+])
+def test_float64_special_and_extreme_inputs(fn, cases):
+    k = exprc.compile(f"{fn}(x)", dtype="float64")
+    got = k(np.array([c[0] for c in cases]))
+    for (x, want), g in zip(cases, got):
+        assert g == want or (math.isfinite(want) and want != 0 and _ulp64_error(fn, x, g) <= 1.0), (fn, x, g)
+        assert math.copysign(1, g) == math.copysign(1, want), (fn, x, g)
+    nan = k(np.array([np.nan, -1.0]))
+    assert np.isnan(nan[0]) and (np.isnan(nan[1]) or fn.startswith("exp"))

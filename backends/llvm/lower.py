@@ -471,7 +471,8 @@ class Emitter:
 
         def leaf(n: ir.Node) -> str:
             return self._in_float64(wide[n.value], n.value) if n.value in wide else leaf_value(n)
-        regions = branches.regions(narrow_args + cut_outputs, self.branch_min_cost)
+        hidden = {id(ir.var(name, "float32")): branches.work_cost([w]) for name, w in wide.items()}
+        regions = branches.regions(narrow_args + cut_outputs, self.branch_min_cost, hidden)
         self._emit_region(regions, regions.members[None], leaf)
         for o, c in zip(outputs, cut_outputs):
             self.values[id(o)] = self.values[id(c)]
@@ -761,7 +762,7 @@ def lower(program: Program, layout: str, target: Target, fastmath: bool, symbol:
     prog = program.expanded("llvm")
     if mathlib == "exprc":
         from exprc import vecmath
-        prog = prog.with_outputs(vecmath.expand(prog.outputs, prog.dtype))
+        prog = prog.with_outputs(vecmath.expand(prog.outputs, prog.dtype, fastmath))
     if len(layout) != len(prog.variables) + (len(prog.outputs) if not loss else 0):
         raise ValueError("layout must give one code per input and per output")
     emitter = KernelEmitter(prog, layout, target, fastmath, symbol, loss)

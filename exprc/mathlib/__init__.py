@@ -1,6 +1,6 @@
 """exprc's own float32 math library: designs found and proved by the generation step.
 
-float32.json holds, per function, a template's fitted data (tables, polynomial, constants, the
+float32.json (and float64.json) hold, per function, a template's fitted data (tables, polynomial, constants, the
 inputs handled as exceptions) and its proof over every float32 input (max ULP, inputs not
 correctly rounded, when it was proved). `exprc approx --library` (search/approx/library.py)
 regenerates it; kernels inline these designs by default (mathlib="exprc").
@@ -15,6 +15,7 @@ from pathlib import Path
 from .templates import Design
 
 DATA_PATH = Path(__file__).with_name("float32.json")
+DATA_PATHS = {"float32": DATA_PATH, "float64": Path(__file__).with_name("float64.json")}
 
 
 def _enc(v) -> str | int:
@@ -46,13 +47,14 @@ def design_from_json(e: dict) -> Design:
                   tuple((float.fromhex(x), float.fromhex(y)) for x, y in e["exceptions"]), dict(e.get("extra", {})))
 
 
-@lru_cache(maxsize=1)
-def entries() -> dict:
-    """The generated library: function name -> its JSON entry (design, proof, speed)."""
-    return json.loads(DATA_PATH.read_text()) if DATA_PATH.exists() else {}
+@lru_cache(maxsize=None)
+def entries(dtype: str = "float32") -> dict:
+    """The generated library of dtype: function name -> its JSON entry (design, proof, speed)."""
+    path = DATA_PATHS[dtype]
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 @lru_cache(maxsize=None)
-def design(function: str) -> Design | None:
-    e = entries().get(function)
+def design(function: str, dtype: str = "float32") -> Design | None:
+    e = entries(dtype).get(function)
     return design_from_json(e) if e else None

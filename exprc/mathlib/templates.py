@@ -54,10 +54,10 @@ class Design:
     extra: dict = field(default_factory=dict)
 
     def build(self, x: ir.Node) -> ir.Node:
-        """The function of the float32 node x, exceptions included."""
+        """The function of x (float32 or float64, as the template is), exceptions included."""
         y = TEMPLATES[self.template](self, x)
         for xin, yout in self.exceptions:
-            y = ir.apply("where", ir.apply("eq", x, ir.const(xin, "float32")), ir.const(yout, "float32"), y)
+            y = ir.apply("where", ir.apply("eq", x, ir.const(xin, x.dtype)), ir.const(yout, x.dtype), y)
         return y
 
 
@@ -127,4 +127,81 @@ def log_table(d: Design, x: ir.Node) -> ir.Node:
                     ir.apply("where", ir.apply("eq", x, f32(0)), f32(float("-inf")), f32(float("nan"))))
 
 
-TEMPLATES: dict[str, Callable[[Design, ir.Node], ir.Node]] = {"exp_table": exp_table, "log_table": log_table}
+def _clamp(x: ir.Node, lo, hi) -> ir.Node:
+    c = lambda v: ir.const(v, x.dtype)   # noqa: E731
+    x = ir.apply("where", ir.apply("lt", x, c(lo)), c(lo), x)
+    return ir.apply("where", ir.apply("gt", x, c(hi)), c(hi), x)
+
+
+def _pow2(m: ir.Node) -> ir.Node:
+    """2**m as a float64 from its exponent bits (m within the normal range)."""
+    return ir.apply("asfloat", _i("shl", _i("iadd", m, 1023), 52))
+
+
+def exp64_table(d: Design, x: ir.Node) -> ir.Node:
+    """float64 b**x within one ULP: as exp_table, with 2**(j/N) as a double-double (hi, lo), the
+    result T_hi + (T_lo + T_hi q) rounded once, and the scale 2**m applied in two halves so
+    that results in the subnormal range round once and huge ones overflow cleanly."""
+    n = 1 << d.bits
+    k_ = d.constants
+    a = _clamp(x, k_["lo"], k_["hi"])
+    kd = _f("fma", a, k_["inv_step"], SHIFTER)
+    k = _f("sub", kd, SHIFTER)
+    if d.function == "exp2":
+        r = _f("fma", k, _c(-Fraction(1, n)), a)
+    else:
+        r = _f("fma", _f("neg", k), k_["step_hi"], a)
+        r = _f("fma", _f("neg", k), k_["step_lo"], r)
+    ki = ir.apply("asint", kd)
+    j = _i("iand", ki, n - 1)
+    hi, lo = ir.table(j, d.tables["hi"], F64), ir.table(j, d.tables["lo"], F64)
+    if d.function == "exp2":      # q = 2**r - 1 = r (ln2 + r P(r)), ln2 in two parts
+        q = _f("fma", r, k_["ln2_hi"], _f("mul", r, _f("fma", r, horner(d.poly, r), k_["ln2_lo"])))
+    else:                         # q = e**r - 1 = r + r**2 P(r)
+        q = _f("fma", _f("mul", r, r), horner(d.poly, r), r)
+    v = _f("add", hi, _f("fma", hi, q, lo))
+    m = _i("shr", ki, d.bits)
+    m1 = _i("shr", m, 1)
+    return _f("mul", _f("mul", v, _pow2(m1)), _pow2(ir.apply("isub", m, m1)))
+
+
+def log64_table(d: Design, x: ir.Node) -> ir.Node:
+    """float64 log_b x within one ULP: as log_table on x's own bits (subnormals scaled by 2**64
+    first), with r = m/c_j - 1 rounded once by fma, e log_b 2 + log_b c_j exact, and the sum
+    (s + r) kept as a double-double (Fast2Sum) before the small terms are added."""
+    k_ = d.constants
+    c = lambda v: ir.const(v, F64)   # noqa: E731
+    tiny = ir.apply("lt", x, c(2.0 ** -1022))
+    xs = ir.apply("where", tiny, _f("mul", x, 2.0 ** 64), x)
+    ix = ir.apply("asint", xs)
+    mant = _i("iand", ix, (1 << 52) - 1)
+    j = _i("ushr", mant, 52 - d.bits)
+    big = ir.apply("ge", j, ir.const(k_["split"], "int64"))
+    e = _i("isub", _i("shr", ix, 52), 1023)
+    e = ir.apply("where", big, _i("iadd", e, 1), e)
+    e = ir.apply("where", tiny, _i("isub", e, 64), e)
+    expo = ir.apply("where", big, ir.const(0x3FE << 52, "int64"), ir.const(0x3FF << 52, "int64"))
+    m = ir.apply("asfloat", ir.apply("ior", mant, expo))
+    r = _f("fma", m, ir.table(j, d.tables["invc"], F64), -1)
+    ef = ir.apply("tofloat", e)
+    hi_t, lo_t = ir.table(j, d.tables["hi"], F64), ir.table(j, d.tables["lo"], F64)
+    if d.function == "log2":      # r/ln2 as a double-double (r * inv_hi exact error by fma)
+        s = _f("add", ef, hi_t)
+        rh = _f("mul", r, k_["inv_ln2_hi"])
+        rl = _f("fma", r, k_["inv_ln2_hi"], _f("neg", rh))
+        small = _f("fma", r, k_["inv_ln2_lo"], _f("add", rl, lo_t))
+    else:
+        s = _f("fma", ef, k_["ln2_hi"], hi_t)
+        rh = r
+        small = _f("fma", ef, k_["ln2_lo"], lo_t)
+    top = _f("add", s, rh)
+    err = _f("add", _f("sub", s, top), rh)               # Fast2Sum: |s| >= |rh| or s == 0
+    poly = _f("mul", _f("mul", r, r), horner(d.poly, r))
+    core = _f("add", top, _f("add", err, _f("add", poly, small)))
+    return ir.apply("where", ir.apply("gt", x, c(0)),
+                    ir.apply("where", ir.apply("lt", x, c(float("inf"))), core, x),
+                    ir.apply("where", ir.apply("eq", x, c(0)), c(float("-inf")), c(float("nan"))))
+
+
+TEMPLATES: dict[str, Callable[[Design, ir.Node], ir.Node]] = {
+    "exp_table": exp_table, "log_table": log_table, "exp64_table": exp64_table, "log64_table": log64_table}

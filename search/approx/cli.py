@@ -52,13 +52,18 @@ def cmd_library(names: list[str]) -> int:
     unknown = [n for n in names if n not in library.SPECS]
     if unknown:
         raise ExprcError(f"--library knows {', '.join(library.SPECS)}; not {', '.join(unknown)}")
-    data = library.generate(names or None, log=lambda line: print(line, flush=True))
+    say = lambda line: print(line, flush=True)   # noqa: E731
+    data = library.generate(names or None, log=say)
+    data64 = library.generate(names or None, log=say, dtype="float64")
     for name in names or library.SPECS:
-        e = data[name]
-        print(f"{name}: {1 << e['bits']} table entries, degree {len(e['poly']) - 1}, {len(e['exceptions'])} exceptions, "
-              f"{e['proof']['not_correctly_rounded']} of {e['proof']['inputs_judged']:,} inputs not correctly rounded, "
-              f"{e['ns_per_element']} ns/element")
-    print(f"wrote {library.DATA_PATH}")
+        e, e64 = data[name], data64[name]
+        print(f"{name} float32: {1 << e['bits']} table entries, degree {len(e['poly']) - 1}, {len(e['exceptions'])} "
+              f"exceptions, {e['proof']['not_correctly_rounded']} of {e['proof']['inputs_judged']:,} inputs not "
+              f"correctly rounded, {e['ns_per_element']} ns/element")
+        print(f"{name} float64: {1 << e64['bits']} table entries, degree {len(e64['poly']) - 1}, max "
+              f"{e64['proof']['max_ulp']:.3f} ULP on {e64['proof']['sampled']:,} sampled inputs, "
+              f"{e64['ns_per_element']} ns/element")
+    print(f"wrote {library.DATA_PATH} and {library.DATA_PATHS['float64']}")
     return 0
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from exprc import ir
 from exprc.dtypes import FLOAT32, FLOAT64
-from exprc.mathlib import DATA_PATH, design_from_json, design_to_json
+from exprc.mathlib import DATA_PATH, DATA_PATHS, design_from_json, design_to_json
 from exprc.mathlib.templates import Design
 from exprc.numbers import from_mpf, round_fraction
 
@@ -162,7 +162,44 @@ def fit_log(function: str, bits: int) -> Design:
     return Design(function, "log_table", bits, tuple(coeffs), tables, consts, extra={"poly_error": err})
 
 
-FITS = {"exp_table": fit_exp, "log_table": fit_log}
+def fit_exp64(function: str, bits: int) -> Design:
+    """float64 exp/exp2: 2**(j/N) as double-double, the polynomial for (b**r - 1 - r log b)/r**2."""
+    n = 1 << bits
+    with mpmath.workprec(PREC):
+        ln2 = mpmath.log(2)
+        base = ln2 if function == "exp2" else mpmath.mpf(1)
+        step = (1 / mpmath.mpf(n)) if function == "exp2" else ln2 / n
+        half = step / 2 * (1 + mpmath.mpf(2) ** -20)
+
+        def p(r):       # (b**r - 1 - r log b) / r**2, by its series near 0
+            if abs(r) < mpmath.mpf(2) ** -30:
+                return mpmath.fsum((r * base) ** k * base ** 2 / mpmath.factorial(k + 2) for k in range(10))
+            return (mpmath.expm1(r * base) - r * base) / r ** 2
+        coeffs, err = _fit(p, (-half, half), {}, range(2, 10), scale=float(half))
+        his, los = [], []
+        for j in range(n):
+            v = mpmath.power(2, mpmath.mpf(j) / n)
+            h = Fraction(_d(v))
+            his.append(h)
+            los.append(Fraction(_d(from_mpf(v) - h)))
+        if function == "exp2":
+            h = Fraction(_d(ln2))
+            consts = {"lo": -1076, "hi": 1025, "inv_step": n, "ln2_hi": h, "ln2_lo": Fraction(_d(from_mpf(ln2) - h))}
+        else:
+            hi = Fraction(_d(step))
+            consts = {"lo": -746, "hi": 710, "inv_step": Fraction(_d(n / ln2)), "step_hi": hi,
+                      "step_lo": Fraction(_d(from_mpf(step) - hi))}
+    return Design(function, "exp64_table", bits, tuple(coeffs), {"hi": tuple(his), "lo": tuple(los)},
+                  {k: Fraction(v) for k, v in consts.items()}, extra={"poly_error": err})
+
+
+def fit_log64(function: str, bits: int) -> Design:
+    """float64 log/log2: the float32 tables' construction (m*invc - 1 is rounded once here)."""
+    d = fit_log(function, bits)
+    return Design(function, "log64_table", bits, d.poly, d.tables, d.constants, extra=d.extra)
+
+
+FITS = {"exp_table": fit_exp, "log_table": fit_log, "exp64_table": fit_exp64, "log64_table": fit_log64}
 
 
 def correctly_rounded(function: str, x: float) -> float:
@@ -172,18 +209,28 @@ def correctly_rounded(function: str, x: float) -> float:
         return float(round_fraction(from_mpf(v), FLOAT32))
 
 
+TEMPLATE_DTYPE = {"exp_table": "float32", "log_table": "float32", "exp64_table": "float64", "log64_table": "float64"}
+TEMPLATES_FOR = {"float32": {"exp_table": "exp_table", "log_table": "log_table"},
+                 "float64": {"exp_table": "exp64_table", "log_table": "log64_table"}}
+
+
+def dtype_of(design: Design) -> str:
+    return TEMPLATE_DTYPE[design.template]
+
+
 def program(design: Design) -> ir.Node:
-    return design.build(ir.var("x", "float32"))
+    return design.build(ir.var("x", dtype_of(design)))
 
 
 def seconds_per_element(design: Design, n: int = 1 << 20, repeats: int = 7) -> float:
     """Best-of-repeats wall time of the compiled kernel per element, one thread, inputs where
     the function is finite (so no shortcut path is timed)."""
     import exprc
-    k = exprc.compile(program(design), dtype="float32", variables=["x"])
+    dtype = dtype_of(design)
+    k = exprc.compile(program(design), dtype=dtype, variables=["x"], mathlib="libm")
     rng = np.random.default_rng(0)
-    x = (rng.uniform(-80, 80, n) if design.template == "exp_table" else np.exp(rng.uniform(-80, 80, n)))
-    x = x.astype(np.float32)
+    x = (rng.uniform(-80, 80, n) if design.template.startswith("exp") else np.exp(rng.uniform(-80, 80, n)))
+    x = x.astype(dtype)
     out = np.empty_like(x)
     k(x, out=out, threads=1)
     best = math.inf
@@ -199,6 +246,52 @@ def prove(design: Design, deadline: float | None = None) -> Verification | None:
                   settle_limit=1 << 16, deadline=deadline)
 
 
+FLOAT64_SAMPLE = 200_000
+
+
+def float64_sample(function: str, n: int = FLOAT64_SAMPLE, seed: int = 0) -> np.ndarray:
+    """Where float64 functions go wrong: uniform over the finite range, tiny and huge
+    magnitudes, the subnormal results and inputs, around 1 (logs) and 0 (exps)."""
+    rng = np.random.default_rng(seed)
+    q = n // 4
+    if function.startswith("exp"):
+        lo, hi = (-746, 710) if function == "exp" else (-1076, 1025)
+        parts = [rng.uniform(lo, hi, 2 * q), rng.uniform(-1, 1, q) * 2.0 ** -rng.integers(1, 1000, q),
+                 rng.uniform(lo, lo + 40, q // 2), rng.uniform(hi - 2, hi, q // 2)]
+    else:
+        parts = [2.0 ** rng.uniform(-1074, 1024, 2 * q), 1 + rng.uniform(-2 ** -6, 2 ** -6, q // 2),
+                 1 + rng.uniform(-1, 1, q // 2) * 2.0 ** -rng.integers(7, 52, q // 2),
+                 rng.integers(1, 2 ** 52, q, dtype=np.int64).view(np.float64)]       # subnormals
+    return np.concatenate(parts)
+
+
+def sampled_error(design: Design, n: int = FLOAT64_SAMPLE) -> dict:
+    """float64 designs, which no one can prove over 2**64 inputs: the max ULP error against
+    300-bit mpmath on float64_sample (MEASURING.md's ULP, subnormal spacing below 2**-1022)."""
+    import exprc
+    x = float64_sample(design.function, n)
+    y = exprc.compile(program(design), dtype="float64", variables=["x"], mathlib="libm")(x)
+    mp = SPECS[design.function].mp
+    worst, at, failures = 0.0, None, 0
+    with mpmath.workprec(300):
+        for xi, yi in zip(x.tolist(), y.tolist()):
+            r = mp(mpmath.mpf(xi))
+            finite = math.isfinite(yi)
+            big = abs(r) >= mpmath.mpf(2) ** 1024 * (1 - mpmath.mpf(2) ** -54)
+            if big or r == 0:
+                failures += not (big and yi == math.copysign(math.inf, r) or r == 0 and yi == 0)
+                continue
+            if not finite:
+                failures += 1
+                continue
+            ulp = mpmath.mpf(2) ** max(int(mpmath.floor(mpmath.log(abs(r), 2))) - 52, -1074)
+            e = float(abs(mpmath.mpf(yi) - r) / ulp)
+            if e > worst:
+                worst, at = e, xi
+    return {"max_ulp": worst, "worst_input": at, "nonfinite_failures": failures, "sampled": int(x.size),
+            "exhaustive": False, "date": time.strftime("%Y-%m-%d")}
+
+
 def with_exceptions(design: Design, inputs) -> Design:
     pairs = tuple(sorted({(float(x), correctly_rounded(design.function, float(x))) for x in inputs}
                          | set(design.exceptions)))
@@ -212,6 +305,27 @@ class Outcome:
     proof: Verification
     seconds_per_element: float
     tried: list
+
+
+def generate_function64(function: str, log=print) -> tuple[Design, dict, float, list]:
+    """The fastest float64 design within one ULP on the sample (accuracy cannot be proved
+    exhaustively in float64; the sample is labelled as such)."""
+    template = TEMPLATES_FOR["float64"][SPECS[function].template]
+    candidates = []
+    for bits in SPECS[function].bits_choices:
+        d = FITS[template](function, bits)
+        s = seconds_per_element(d)
+        candidates.append((s, d))
+        log(f"{function} float64: {1 << bits} entries, degree {len(d.poly) - 1}: {s * 1e9:.3f} ns/element")
+    tried = []
+    for s, d in sorted(candidates, key=lambda c: c[0]):
+        err = sampled_error(d)
+        tried.append({"bits": d.bits, "degree": len(d.poly) - 1, "ns_per_element": round(s * 1e9, 4),
+                      "sampled_max_ulp": err["max_ulp"]})
+        log(f"{function} float64: {1 << d.bits} entries: max {err['max_ulp']:.4f} ULP on {err['sampled']:,} inputs")
+        if err["max_ulp"] <= 1.0 and err["nonfinite_failures"] == 0:
+            return d, err, s, tried
+    raise ArithmeticError(f"{function} float64: no design within one ULP; tried {tried}")
 
 
 def generate_function(function: str, max_exceptions: int = 16, proved: int = 3, log=print) -> Outcome:
@@ -249,8 +363,10 @@ def generate_function(function: str, max_exceptions: int = 16, proved: int = 3, 
     return Outcome(final, check, speed, tried)
 
 
-def generate(functions=None, path: Path = DATA_PATH, log=print) -> dict:
+def generate(functions=None, path: Path = DATA_PATH, log=print, dtype: str = "float32") -> dict:
     """Regenerate the library for functions (all by default), keeping the others' entries."""
+    if dtype == "float64":
+        return generate64(functions, DATA_PATHS["float64"] if path == DATA_PATH else path, log)
     data = json.loads(path.read_text()) if path.exists() else {}
     for name in functions or SPECS:
         out = generate_function(name, log=log)
@@ -263,6 +379,21 @@ def generate(functions=None, path: Path = DATA_PATH, log=print) -> dict:
         entry["ns_per_element"] = round(out.seconds_per_element * 1e9, 4)
         entry["search"] = out.tried
         assert design_from_json(entry) == out.design
+        data[name] = entry
+        path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    return data
+
+
+def generate64(functions=None, path: Path | None = None, log=print) -> dict:
+    path = path or DATA_PATHS["float64"]
+    data = json.loads(path.read_text()) if path.exists() else {}
+    for name in functions or SPECS:
+        design, err, speed, tried = generate_function64(name, log=log)
+        entry = design_to_json(design)
+        entry["proof"] = err
+        entry["ns_per_element"] = round(speed * 1e9, 4)
+        entry["search"] = tried
+        assert design_from_json(entry) == design
         data[name] = entry
         path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     return data
