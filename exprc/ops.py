@@ -315,6 +315,12 @@ _register(
        sympy=lambda sp, c, a, b: sp.Piecewise((a, c), (b, True)), deriv=(None, "where(a, g, 0)", "where(a, 0, g)"),
        llvm=("select",), c="({0} ? {1} : {2})", triton="tl.where({0}, {1}, {2})", ieee_exact=True,
        internal=True, doc="where(c, a, b) whose a is computed only for vectors where some lane needs it"),
+    Op("eager_where", 3, SELECT, np.where, 1, exact=lambda c, a, b: a if c else b,
+       sympy=lambda sp, c, a, b: sp.Piecewise((a, c), (b, True)), deriv=(None, "where(a, g, 0)", "where(a, 0, g)"),
+       llvm=("select",), c="({0} ? {1} : {2})", triton="tl.where({0}, {1}, {2})", ieee_exact=True,
+       internal=True, population=False,
+       doc="where(c, a, b) with both sides computed for every vector: the selects inside a library "
+           "function (special cases, exceptions), whose main side nearly every lane takes"),
     # ---- named constants ----
     Op("pi", 0, NULLARY, lambda: np.pi, 0, mp="pi", sympy=lambda sp: sp.pi, sympy_names=("Pi",),
        doc="3.14159..., folded in high precision"),

@@ -19,6 +19,8 @@ from typing import Callable, Sequence
 from .. import ir
 
 F64 = "float64"
+# Selects here are eager_where: special cases and exceptions that nearly no lane takes must not
+# turn the function's main path into a branch (branches.py) a vector jumps around.
 
 
 def _c(value) -> ir.Node:
@@ -57,7 +59,7 @@ class Design:
         """The function of x (float32 or float64, as the template is), exceptions included."""
         y = TEMPLATES[self.template](self, x)
         for xin, yout in self.exceptions:
-            y = ir.apply("where", ir.apply("eq", x, ir.const(xin, x.dtype)), ir.const(yout, x.dtype), y)
+            y = ir.apply("eager_where", ir.apply("eq", x, ir.const(xin, x.dtype)), ir.const(yout, x.dtype), y)
         return y
 
 
@@ -67,8 +69,8 @@ SHIFTER = Fraction(3, 2) * 2 ** 52     # x + SHIFTER rounds x to an integer held
 def clamp32(x: ir.Node, lo, hi) -> ir.Node:
     """x limited to [lo, hi] in float32 by compare and select (NaN passes through)."""
     f32 = lambda v: ir.const(v, "float32")   # noqa: E731
-    x = ir.apply("where", ir.apply("lt", x, f32(lo)), f32(lo), x)
-    return ir.apply("where", ir.apply("gt", x, f32(hi)), f32(hi), x)
+    x = ir.apply("eager_where", ir.apply("lt", x, f32(lo)), f32(lo), x)
+    return ir.apply("eager_where", ir.apply("gt", x, f32(hi)), f32(hi), x)
 
 
 def exp_table(d: Design, x: ir.Node) -> ir.Node:
@@ -106,8 +108,8 @@ def log_table(d: Design, x: ir.Node) -> ir.Node:
     mant = _i("iand", ix, (1 << 52) - 1)
     j = _i("ushr", mant, 52 - d.bits)
     big = ir.apply("ge", j, ir.const(k_["split"], "int64"))
-    e = ir.apply("where", big, _i("isub", _i("shr", ix, 52), 1022), _i("isub", _i("shr", ix, 52), 1023))
-    expo = ir.apply("where", big, ir.const(0x3FE << 52, "int64"), ir.const(0x3FF << 52, "int64"))
+    e = ir.apply("eager_where", big, _i("isub", _i("shr", ix, 52), 1022), _i("isub", _i("shr", ix, 52), 1023))
+    expo = ir.apply("eager_where", big, ir.const(0x3FE << 52, "int64"), ir.const(0x3FF << 52, "int64"))
     m = ir.apply("asfloat", ir.apply("ior", mant, expo))
     r = _f("fma", m, ir.table(j, d.tables["invc"], F64), -1)
     ef = ir.apply("tofloat", e)
@@ -122,15 +124,15 @@ def log_table(d: Design, x: ir.Node) -> ir.Node:
         rest = _f("add", p, _f("fma", ef, k_["ln2_lo"], ir.table(j, d.tables["lo"], F64)))
     core = ir.apply("to_float32", _f("add", s, rest))
     f32 = lambda v: ir.const(v, "float32")   # noqa: E731
-    return ir.apply("where", ir.apply("gt", x, f32(0)),
-                    ir.apply("where", ir.apply("lt", x, f32(float("inf"))), core, x),
-                    ir.apply("where", ir.apply("eq", x, f32(0)), f32(float("-inf")), f32(float("nan"))))
+    return ir.apply("eager_where", ir.apply("gt", x, f32(0)),
+                    ir.apply("eager_where", ir.apply("lt", x, f32(float("inf"))), core, x),
+                    ir.apply("eager_where", ir.apply("eq", x, f32(0)), f32(float("-inf")), f32(float("nan"))))
 
 
 def _clamp(x: ir.Node, lo, hi) -> ir.Node:
     c = lambda v: ir.const(v, x.dtype)   # noqa: E731
-    x = ir.apply("where", ir.apply("lt", x, c(lo)), c(lo), x)
-    return ir.apply("where", ir.apply("gt", x, c(hi)), c(hi), x)
+    x = ir.apply("eager_where", ir.apply("lt", x, c(lo)), c(lo), x)
+    return ir.apply("eager_where", ir.apply("gt", x, c(hi)), c(hi), x)
 
 
 def _pow2(m: ir.Node) -> ir.Node:
@@ -172,15 +174,15 @@ def log64_table(d: Design, x: ir.Node) -> ir.Node:
     k_ = d.constants
     c = lambda v: ir.const(v, F64)   # noqa: E731
     tiny = ir.apply("lt", x, c(2.0 ** -1022))
-    xs = ir.apply("where", tiny, _f("mul", x, 2.0 ** 64), x)
+    xs = ir.apply("eager_where", tiny, _f("mul", x, 2.0 ** 64), x)
     ix = ir.apply("asint", xs)
     mant = _i("iand", ix, (1 << 52) - 1)
     j = _i("ushr", mant, 52 - d.bits)
     big = ir.apply("ge", j, ir.const(k_["split"], "int64"))
     e = _i("isub", _i("shr", ix, 52), 1023)
-    e = ir.apply("where", big, _i("iadd", e, 1), e)
-    e = ir.apply("where", tiny, _i("isub", e, 64), e)
-    expo = ir.apply("where", big, ir.const(0x3FE << 52, "int64"), ir.const(0x3FF << 52, "int64"))
+    e = ir.apply("eager_where", big, _i("iadd", e, 1), e)
+    e = ir.apply("eager_where", tiny, _i("isub", e, 64), e)
+    expo = ir.apply("eager_where", big, ir.const(0x3FE << 52, "int64"), ir.const(0x3FF << 52, "int64"))
     m = ir.apply("asfloat", ir.apply("ior", mant, expo))
     r = _f("fma", m, ir.table(j, d.tables["invc"], F64), -1)
     ef = ir.apply("tofloat", e)
@@ -198,9 +200,9 @@ def log64_table(d: Design, x: ir.Node) -> ir.Node:
     err = _f("add", _f("sub", s, top), rh)               # Fast2Sum: |s| >= |rh| or s == 0
     poly = _f("mul", _f("mul", r, r), horner(d.poly, r))
     core = _f("add", top, _f("add", err, _f("add", poly, small)))
-    return ir.apply("where", ir.apply("gt", x, c(0)),
-                    ir.apply("where", ir.apply("lt", x, c(float("inf"))), core, x),
-                    ir.apply("where", ir.apply("eq", x, c(0)), c(float("-inf")), c(float("nan"))))
+    return ir.apply("eager_where", ir.apply("gt", x, c(0)),
+                    ir.apply("eager_where", ir.apply("lt", x, c(float("inf"))), core, x),
+                    ir.apply("eager_where", ir.apply("eq", x, c(0)), c(float("-inf")), c(float("nan"))))
 
 
 TEMPLATES: dict[str, Callable[[Design, ir.Node], ir.Node]] = {
