@@ -106,27 +106,14 @@ def _float64_sample(name: str) -> np.ndarray:
 
 
 def _float64_error(name: str, mathlib: str) -> dict:
-    import mpmath
+    from exprc.exact import mp_apply
+    from exprc.ulp import report_vs_mpmath
     x = _float64_sample(name)
     y = exprc.compile(f"{name}(x)", dtype="float64", mathlib=mathlib)(x)
-    from exprc.exact import mp_apply
     op = ops.REGISTRY[name]
-    fn = lambda v: mp_apply(op, [v])      # noqa: E731   exprc's own mpmath mapping
-    worst, at, fails = 0.0, None, 0
-    with mpmath.workprec(400):
-        for xi, yi in zip(x.tolist(), y.tolist()):
-            r = fn(mpmath.mpf(xi))
-            if r == 0 or abs(r) >= mpmath.mpf(2) ** 1024 * (1 - mpmath.mpf(2) ** -54):
-                fails += not (yi == 0 if r == 0 else yi == np.copysign(np.inf, float(r)))
-                continue
-            if not np.isfinite(yi):
-                fails += 1
-                continue
-            ulp = mpmath.mpf(2) ** max(int(mpmath.floor(mpmath.log(abs(r), 2))) - 52, -1074)
-            e = float(abs(mpmath.mpf(yi) - r) / ulp)
-            if e > worst:
-                worst, at = e, xi
-    return {"max_ulp": worst, "worst_input": at, "nonfinite_failures": fails, "sampled": int(x.size)}
+    rep = report_vs_mpmath(lambda v: mp_apply(op, [v]), x, y, "float64", prec=400)
+    return {"max_ulp": rep.max_ulp, "worst_input": float(rep.worst_input), "nonfinite_failures": rep.nonfinite_failures,
+            "sampled": int(x.size)}
 
 
 def _float64_speed(name: str) -> dict:

@@ -106,3 +106,14 @@ def summarize(errors: np.ndarray, failures: np.ndarray, inputs) -> UlpReport:
         worst = np.asarray(inputs)[idx] if errors.size else None
     return UlpReport(float(errors.max()) if errors.size else 0.0, worst, idx, int(errors.size),
                      int(np.count_nonzero(errors > 0.5)), int(np.count_nonzero(failures)))
+
+
+def report_vs_mpmath(fn, x: np.ndarray, y: np.ndarray, dtype: str, prec: int = 300) -> UlpReport:
+    """The ULP report of results y = f(x) against fn (mpf -> mpf, None off the domain)
+    evaluated by mpmath at prec bits: for samples where no exhaustive check exists (float64)."""
+    import mpmath
+    with mpmath.workprec(prec):
+        refs = [fn(mpmath.mpf(v)) for v in np.asarray(x, dtype=np.float64).tolist()]
+    err, fail = ulp_errors_vs_mpmath(y, refs, dtype)
+    return summarize(err, fail, x)
+

@@ -253,3 +253,25 @@ def test_cli_approx(tmp_path, capsys):
     assert "| ops |" in capsys.readouterr().out
     assert cli_main(["approx", "nosuch", "--interval", "0", "1"]) == 2
     assert cli_main(["approx", "exp2"]) == 2
+
+
+def test_cli_library_refuses_unknown_functions_and_a_missing_function(capsys):
+    assert cli_main(["approx", "--library", "sinh"]) == 2
+    err = capsys.readouterr().err
+    assert "--library knows exp, exp2, log, log2" in err and len(err.strip().splitlines()) == 1
+    assert cli_main(["approx"]) == 2
+
+
+def test_library_generation_writes_a_proved_design(tmp_path, monkeypatch):
+    """The generation step end to end on one small configuration: fit, time, prove over every
+    float32 input, write; then the design read back builds the same program."""
+    from exprc.mathlib import design_from_json
+    from exprc.search.approx import library
+    monkeypatch.setitem(library.SPECS, "exp2", library.Spec("exp2", "exp_table", library.SPECS["exp2"].mp,
+                                                            "exp2(x)", (6,)))
+    path = tmp_path / "float32.json"
+    data = library.generate(["exp2"], path=path, log=lambda line: None)
+    e = json.loads(path.read_text())["exp2"]
+    assert e == data["exp2"]
+    assert e["proof"]["exhaustive"] and e["proof"]["not_correctly_rounded"] == 0
+    assert design_from_json(e).bits == 6

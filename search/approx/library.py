@@ -28,6 +28,7 @@ from exprc.dtypes import FLOAT32, FLOAT64
 from exprc.mathlib import DATA_PATH, DATA_PATHS, design_from_json, design_to_json
 from exprc.mathlib.templates import Design
 from exprc.numbers import from_mpf, round_fraction
+from exprc.ulp import report_vs_mpmath
 
 from .remez import max_error, minimax, round_coefficients
 from .verify import Verification, verify
@@ -48,11 +49,19 @@ class Spec:
     bits_choices: tuple[int, ...]
 
 
+def _mp(name: str) -> Callable:
+    """The function on mpf, as exprc's registry maps it to mpmath (exact.py)."""
+    from exprc import ops
+    from exprc.exact import mp_apply
+    op = ops.REGISTRY[name]
+    return lambda x: mp_apply(op, [x])
+
+
 SPECS = {
-    "exp": Spec("exp", "exp_table", mpmath.exp, "exp(x)", (3, 4, 5, 6, 7)),
-    "exp2": Spec("exp2", "exp_table", lambda x: mpmath.power(2, x), "exp2(x)", (3, 4, 5, 6, 7)),
-    "log": Spec("log", "log_table", mpmath.log, "log(x)", (3, 4, 5, 6, 7)),
-    "log2": Spec("log2", "log_table", lambda x: mpmath.log(x, 2), "log2(x)", (3, 4, 5, 6, 7)),
+    "exp": Spec("exp", "exp_table", _mp("exp"), "exp(x)", (3, 4, 5, 6, 7)),
+    "exp2": Spec("exp2", "exp_table", _mp("exp2"), "exp2(x)", (3, 4, 5, 6, 7)),
+    "log": Spec("log", "log_table", _mp("log"), "log(x)", (3, 4, 5, 6, 7)),
+    "log2": Spec("log2", "log_table", _mp("log2"), "log2(x)", (3, 4, 5, 6, 7)),
 }
 
 
@@ -271,25 +280,9 @@ def sampled_error(design: Design, n: int = FLOAT64_SAMPLE) -> dict:
     import exprc
     x = float64_sample(design.function, n)
     y = exprc.compile(program(design), dtype="float64", variables=["x"], mathlib="libm")(x)
-    mp = SPECS[design.function].mp
-    worst, at, failures = 0.0, None, 0
-    with mpmath.workprec(300):
-        for xi, yi in zip(x.tolist(), y.tolist()):
-            r = mp(mpmath.mpf(xi))
-            finite = math.isfinite(yi)
-            big = abs(r) >= mpmath.mpf(2) ** 1024 * (1 - mpmath.mpf(2) ** -54)
-            if big or r == 0:
-                failures += not (big and yi == math.copysign(math.inf, r) or r == 0 and yi == 0)
-                continue
-            if not finite:
-                failures += 1
-                continue
-            ulp = mpmath.mpf(2) ** max(int(mpmath.floor(mpmath.log(abs(r), 2))) - 52, -1074)
-            e = float(abs(mpmath.mpf(yi) - r) / ulp)
-            if e > worst:
-                worst, at = e, xi
-    return {"max_ulp": worst, "worst_input": at, "nonfinite_failures": failures, "sampled": int(x.size),
-            "exhaustive": False, "date": time.strftime("%Y-%m-%d")}
+    rep = report_vs_mpmath(SPECS[design.function].mp, x, y, "float64")
+    return {"max_ulp": rep.max_ulp, "worst_input": float(rep.worst_input), "nonfinite_failures": rep.nonfinite_failures,
+            "sampled": int(x.size), "exhaustive": False, "date": time.strftime("%Y-%m-%d")}
 
 
 def with_exceptions(design: Design, inputs) -> Design:
