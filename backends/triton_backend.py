@@ -120,12 +120,12 @@ def _literal(node: ir.Node, block: str) -> str:
     return f"tl.full([{block}], {text}, {_TL_DTYPE[node.dtype]})"
 
 
-def prepare(program: Program, mathlib: str = "exprc") -> Program:
+def prepare(program: Program, mathlib: str = "exprc", fastmath: bool = False) -> Program:
     """The program as the Triton lowering sees it: expansions applied, own math inlined."""
     outputs = expand_for(program.outputs, "triton")
     if mathlib == "exprc":
         from exprc import vecmath
-        outputs = vecmath.expand(outputs, program.dtype)
+        outputs = vecmath.expand(outputs, program.dtype, fastmath)
         outputs = expand_for(outputs, "triton")
     return program.with_outputs(outputs)
 
@@ -270,7 +270,7 @@ def triton_source(program: Program, fastmath: bool = False, mathlib: str = "expr
 def kernel_source(program: Program, fastmath: bool = False, mathlib: str = "exprc",
                   kernel_name: str = "exprc_kernel") -> tuple[str, np.ndarray]:
     """The kernel's source and its table buffer (the `tabs` argument)."""
-    p = prepare(program, mathlib)
+    p = prepare(program, mathlib, fastmath)
     nin = len(p.variables)
     tables = TableBuffer()
     args = [f"in{k}, s{k}" for k in range(nin)] + ["params"] + [f"out{k}" for k in range(len(p.outputs))] + ["tabs"]

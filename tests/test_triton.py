@@ -172,3 +172,13 @@ def test_costly_where_branch_runs_only_for_blocks_that_take_it():
     y = np.cos(x)
     want = exprc.compile(text, variables=["x", "y"])(x, y)
     np.testing.assert_allclose(k(x, y), want, rtol=2e-15, atol=0)   # float64 libm: numpy vs libmvec
+
+
+def test_fastmath_uses_the_float32_sin_and_cos():
+    from exprc.backends import triton_backend as tb
+    prog = exprc.compile("sin(x) + cos(x)", dtype="float32", backend="numpy").program
+    assert "to(tl.float64)" in tb.triton_source(prog)                    # strict: faithful through float64
+    assert "to(tl.float64)" not in tb.triton_source(prog, fastmath=True)
+    x = np.float32([0.5, -2.0, 3.0])
+    k = exprc.compile("sin(x) + cos(x)", dtype="float32", backend="triton", fastmath=True)
+    assert np.allclose(k(x), np.sin(x) + np.cos(x), atol=1e-6)
