@@ -100,3 +100,15 @@ def test_nested_functions_computing_in_float64_inside_float32():
         want = oracle_with(prog, backend_functions("float32", mathlib="libm"), x)[0]
         got = k(x)
     assert same_bits(got, want)
+
+
+def test_float64_work_inside_a_branch_reads_values_computed_before_it():
+    """sin (computed in float64) on the skippable side of a where, reading a float32 value that
+    the branch analysis alone would have placed after it (found by the property tests)."""
+    text = "-(x + x + (x + x)) + where(x < x, x + x + -x, sin(where(x < x, x, x + x)))"
+    x = _inputs("sin")
+    k = exprc.compile(text, dtype="float32")
+    prog = Program.build([vecmath.expand(k.program.outputs, "float32")[0]], "float32", variables=["x"])
+    with np.errstate(all="ignore"):
+        want = oracle_with(prog, backend_functions("float32", mathlib="libm"), x)[0]
+        assert same_bits(k(x), want)

@@ -471,6 +471,10 @@ class Emitter:
 
         def leaf(n: ir.Node) -> str:
             return self._in_float64(wide[n.value], n.value) if n.value in wide else leaf_value(n)
+        # what the float64 work reads is computed first, for every vector: a leaf computed in a
+        # branch then finds its inputs defined in a block that dominates it
+        first = branches.regions(narrow_args, None)
+        self._emit_region(first, first.members[None], leaf)
         hidden = {id(ir.var(name, "float32")): branches.work_cost([w]) for name, w in wide.items()}
         regions = branches.regions(narrow_args + cut_outputs, self.branch_min_cost, hidden)
         self._emit_region(regions, regions.members[None], leaf)
