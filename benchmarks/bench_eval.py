@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import time
 
@@ -19,7 +18,7 @@ import numpy as np
 os.environ.setdefault("EXPRC_CACHE", "0")      # cold means cold: no object cache on disk
 
 import exprc  # noqa: E402
-from timing import median_seconds, timed  # noqa: E402
+from timing import interleaved_median_ms, timed  # noqa: E402
 from exprc.datasets.feynman import by_name, sample  # noqa: E402
 from exprc.random_expr import TreeSpec, random_tree  # noqa: E402
 
@@ -97,13 +96,8 @@ def run_case(name: str, text: str, columns: dict, repeat: int):
     compile_ms["sympy.lambdify"] = 1e3 * (time.perf_counter() - t)
     tools["sympy.lambdify"] = lambda: f(*arrays)
 
-    for fn in tools.values():     # warm up (first-touch of outputs, numexpr thread pools)
-        fn()
-    samples = {label: [] for label in tools}
-    for _ in range(repeat):       # interleaved: each round runs every tool once
-        for label, fn in tools.items():
-            samples[label] += timed(fn, 1)
-    med = {label: 1e3 * statistics.median(v) for label, v in samples.items()}
+    # warm-up (first-touch of outputs, numexpr thread pools), then interleaved rounds
+    med = interleaved_median_ms(tools, repeat)
     ops = k.program.op_count()
     return ops, med, compile_ms
 

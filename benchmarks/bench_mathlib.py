@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -31,6 +30,9 @@ import numpy as np
 import exprc
 from exprc import ops
 from exprc.search.approx.verify import verify
+
+sys.path.insert(0, str(Path(__file__).parent))
+from timing import interleaved_median_ms  # noqa: E402
 
 RESULTS = Path(__file__).with_name("results") / "mathlib.json"
 N = 10_000_000
@@ -66,15 +68,7 @@ def _speed(name: str) -> dict:
     ref = numpy_function(name)
     runs = {"exprc_ms": lambda: k(x, threads=1), "numpy_ms": lambda: ref(x),
             "exprc_out_ms": lambda: k(x, out=out, threads=1), "numpy_out_ms": lambda: ref(x, out=out2)}
-    times = {key: [] for key in runs}
-    for f in runs.values():
-        f()
-    for _ in range(REPEAT):
-        for key, f in runs.items():
-            t = time.perf_counter()
-            f()
-            times[key].append(time.perf_counter() - t)
-    ms = {key: statistics.median(v) * 1e3 for key, v in times.items()}
+    ms = interleaved_median_ms(runs, REPEAT)
     return {**ms, "speedup": ms["numpy_ms"] / ms["exprc_ms"], "speedup_out": ms["numpy_out_ms"] / ms["exprc_out_ms"]}
 
 
@@ -125,15 +119,7 @@ def _float64_speed(name: str) -> dict:
     out, out2 = np.empty_like(x), np.empty_like(x)
     runs = {"exprc": lambda: own(x, out=out, threads=1), "libmvec": lambda: lib(x, out=out, threads=1),
             "numpy": lambda: ref(x, out=out2)}
-    times = {k: [] for k in runs}
-    for f in runs.values():
-        f()
-    for _ in range(REPEAT):
-        for k, f in runs.items():
-            t = time.perf_counter()
-            f()
-            times[k].append(time.perf_counter() - t)
-    ms = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+    ms = interleaved_median_ms(runs, REPEAT)
     return {"exprc_ms": ms["exprc"], "libmvec_ms": ms["libmvec"], "numpy_ms": ms["numpy"]}
 
 
@@ -142,7 +128,7 @@ def measure64(name: str) -> dict:
 
 
 def table64(results: dict) -> str:
-    rows = [f"| function | exprc max ULP (sampled) | libmvec max ULP (sampled) | exprc ms | libmvec ms | numpy ms | "
+    rows = ["| function | exprc max ULP (sampled) | libmvec max ULP (sampled) | exprc ms | libmvec ms | numpy ms | "
             "exprc vs libmvec |", "|---|---|---|---|---|---|---|"]
     for name, r in results.items():
         e, lib, s = r["exprc"], r["libm"], r["speed"]

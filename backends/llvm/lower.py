@@ -246,11 +246,7 @@ class Emitter:
         entries += [entries[-1]] * (pairs * 2 * L - N)          # padding the clamp never reaches
         regs = [f"<{', '.join(f'{self.s} {e}' for e in entries[k * L:(k + 1) * L])}>" for k in range(2 * pairs)]
         results = []
-        for c in range(self.W // L):                            # one machine vector of lanes at a time
-            idx = self.tmp()
-            lanes = ", ".join(f"i32 {c * L + j}" for j in range(L))
-            self.body.append(f"  {idx} = shufflevector <{self.W} x {elem}> {index}, <{self.W} x {elem}> poison, "
-                             f"<{L} x i32> <{lanes}>")
+        for idx in self.native_slices(index, elem):             # one machine vector of lanes at a time
             picks = []
             for p in range(pairs):
                 r = self.tmp()
@@ -269,18 +265,7 @@ class Emitter:
                     joined.append(picks[-1])
                 picks, bit = joined, bit * 2
             results.append(picks[0])
-        while len(results) > 1:                                 # join the machine vectors back
-            joined = []
-            for a, b in zip(results[::2], results[1::2]):
-                w = self._width_of(a) * 2
-                j = self.tmp()
-                half = f"<{w // 2} x {self.s}>"
-                self.body.append(f"  {j} = shufflevector {half} {a}, {half} {b}, <{w} x i32> "
-                                 f"<{', '.join(f'i32 {k}' for k in range(w))}>")
-                self._widths[j] = w
-                joined.append(j)
-            results = joined
-        return results[0]
+        return self.join_native(results)
 
     def arg_value(self, node: ir.Node) -> str | None:
         """The SSA value of an already lowered node; a table constant is loaded where it is used
@@ -313,19 +298,26 @@ class Emitter:
         arguments and join the results: for calls that exist only at the machine's width."""
         if self.W == self.native:
             return fn(list(args))
-        nv = f"<{self.native} x {self.s}>"
-        chunks = self.W // self.native
-        sliced = []
-        for a in args:
-            parts = []
-            for k in range(chunks):
-                idx = ", ".join(f"i32 {k * self.native + j}" for j in range(self.native))
-                p = self.tmp()
-                self.body.append(f"  {p} = shufflevector {self.v} {a}, {self.v} poison, <{self.native} x i32> <{idx}>")
-                parts.append(p)
-            sliced.append(parts)
-        results = [fn([parts[k] for parts in sliced]) for k in range(chunks)]
-        while len(results) > 1:      # join pairwise: shufflevector takes two equal vectors
+        sliced = [self.native_slices(a, self.s) for a in args]
+        return self.join_native([fn([parts[k] for parts in sliced]) for k in range(self.W // self.native)])
+
+    def native_slices(self, value: str, elem: str) -> list[str]:
+        """The W-lane vector value of elem as machine-width vectors, lowest lanes first."""
+        if self.W == self.native:
+            return [value]
+        parts = []
+        for k in range(self.W // self.native):
+            idx = ", ".join(f"i32 {k * self.native + j}" for j in range(self.native))
+            p = self.tmp()
+            self.body.append(f"  {p} = shufflevector <{self.W} x {elem}> {value}, <{self.W} x {elem}> poison, "
+                             f"<{self.native} x i32> <{idx}>")
+            parts.append(p)
+        return parts
+
+    def join_native(self, results: list[str]) -> str:
+        """Machine-width results (of this emitter's float type) joined back into W lanes,
+        pairwise: shufflevector takes two equal vectors."""
+        while len(results) > 1:
             joined = []
             for a, b in zip(results[::2], results[1::2]):
                 n = self._width_of(a) * 2

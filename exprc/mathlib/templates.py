@@ -66,11 +66,19 @@ class Design:
 SHIFTER = Fraction(3, 2) * 2 ** 52     # x + SHIFTER rounds x to an integer held in the low bits
 
 
-def clamp32(x: ir.Node, lo, hi) -> ir.Node:
-    """x limited to [lo, hi] in float32 by compare and select (NaN passes through)."""
-    f32 = lambda v: ir.const(v, "float32")   # noqa: E731
-    x = ir.apply("eager_where", ir.apply("lt", x, f32(lo)), f32(lo), x)
-    return ir.apply("eager_where", ir.apply("gt", x, f32(hi)), f32(hi), x)
+def clamp(x: ir.Node, lo, hi) -> ir.Node:
+    """x limited to [lo, hi] by compare and select in its own dtype (NaN passes through)."""
+    c = lambda v: ir.const(v, x.dtype)   # noqa: E731
+    x = ir.apply("eager_where", ir.apply("lt", x, c(lo)), c(lo), x)
+    return ir.apply("eager_where", ir.apply("gt", x, c(hi)), c(hi), x)
+
+
+def log_specials(x: ir.Node, core: ir.Node) -> ir.Node:
+    """log_b x from its core where 0 < x < inf: x itself at inf and NaN, -inf at +-0, NaN below."""
+    c = lambda v: ir.const(v, x.dtype)   # noqa: E731
+    return ir.apply("eager_where", ir.apply("gt", x, c(0)),
+                    ir.apply("eager_where", ir.apply("lt", x, c(float("inf"))), core, x),
+                    ir.apply("eager_where", ir.apply("eq", x, c(0)), c(float("-inf")), c(float("nan"))))
 
 
 def exp_table(d: Design, x: ir.Node) -> ir.Node:
@@ -80,7 +88,7 @@ def exp_table(d: Design, x: ir.Node) -> ir.Node:
     k is rounded by adding 1.5 * 2**52, which leaves it in the low bits of the sum."""
     n = 1 << d.bits
     k_ = d.constants
-    a = ir.apply("to_float64", clamp32(x, k_["lo"], k_["hi"]))
+    a = ir.apply("to_float64", clamp(x, k_["lo"], k_["hi"]))
     kd = _f("fma", a, k_["inv_step"], SHIFTER)
     k = _f("sub", kd, SHIFTER)
     if d.function == "exp2":
@@ -122,17 +130,9 @@ def log_table(d: Design, x: ir.Node) -> ir.Node:
         p = _f("fma", r2, horner(d.poly, r), r)
         s = _f("fma", ef, k_["ln2_hi"], ir.table(j, d.tables["hi"], F64))
         rest = _f("add", p, _f("fma", ef, k_["ln2_lo"], ir.table(j, d.tables["lo"], F64)))
-    core = ir.apply("to_float32", _f("add", s, rest))
-    f32 = lambda v: ir.const(v, "float32")   # noqa: E731
-    return ir.apply("eager_where", ir.apply("gt", x, f32(0)),
-                    ir.apply("eager_where", ir.apply("lt", x, f32(float("inf"))), core, x),
-                    ir.apply("eager_where", ir.apply("eq", x, f32(0)), f32(float("-inf")), f32(float("nan"))))
+    return log_specials(x, ir.apply("to_float32", _f("add", s, rest)))
 
 
-def _clamp(x: ir.Node, lo, hi) -> ir.Node:
-    c = lambda v: ir.const(v, x.dtype)   # noqa: E731
-    x = ir.apply("eager_where", ir.apply("lt", x, c(lo)), c(lo), x)
-    return ir.apply("eager_where", ir.apply("gt", x, c(hi)), c(hi), x)
 
 
 def _pow2(m: ir.Node) -> ir.Node:
@@ -146,7 +146,7 @@ def exp64_table(d: Design, x: ir.Node) -> ir.Node:
     that results in the subnormal range round once and huge ones overflow cleanly."""
     n = 1 << d.bits
     k_ = d.constants
-    a = _clamp(x, k_["lo"], k_["hi"])
+    a = clamp(x, k_["lo"], k_["hi"])
     kd = _f("fma", a, k_["inv_step"], SHIFTER)
     k = _f("sub", kd, SHIFTER)
     if d.function == "exp2":
@@ -172,8 +172,7 @@ def log64_table(d: Design, x: ir.Node) -> ir.Node:
     first), with r = m/c_j - 1 rounded once by fma, e log_b 2 + log_b c_j exact, and the sum
     (s + r) kept as a double-double (Fast2Sum) before the small terms are added."""
     k_ = d.constants
-    c = lambda v: ir.const(v, F64)   # noqa: E731
-    tiny = ir.apply("lt", x, c(2.0 ** -1022))
+    tiny = ir.apply("lt", x, _c(2.0 ** -1022))
     xs = ir.apply("eager_where", tiny, _f("mul", x, 2.0 ** 64), x)
     ix = ir.apply("asint", xs)
     mant = _i("iand", ix, (1 << 52) - 1)
@@ -199,10 +198,7 @@ def log64_table(d: Design, x: ir.Node) -> ir.Node:
     top = _f("add", s, rh)
     err = _f("add", _f("sub", s, top), rh)               # Fast2Sum: |s| >= |rh| or s == 0
     poly = _f("mul", _f("mul", r, r), horner(d.poly, r))
-    core = _f("add", top, _f("add", err, _f("add", poly, small)))
-    return ir.apply("eager_where", ir.apply("gt", x, c(0)),
-                    ir.apply("eager_where", ir.apply("lt", x, c(float("inf"))), core, x),
-                    ir.apply("eager_where", ir.apply("eq", x, c(0)), c(float("-inf")), c(float("nan"))))
+    return log_specials(x, _f("add", top, _f("add", err, _f("add", poly, small))))
 
 
 TEMPLATES: dict[str, Callable[[Design, ir.Node], ir.Node]] = {
