@@ -44,7 +44,7 @@ DOMAINS = {
 def libm_ops():
     """The library functions with rounding error (exact ones such as nextafter are tested for
     bit-identity instead)."""
-    return [op for op in ops.REGISTRY.values() if op.llvm and op.llvm[0] == "libm" and not op.ieee_exact]
+    return ops.library_functions()
 
 
 def kernel_for(op, dtype, backend):

@@ -458,5 +458,11 @@ CONSTANT_NAMES = {"pi": "pi", "e": "e", "inf": "inf", "nan": "nan", "Inf": "inf"
                   "infinity": "inf", "oo": "inf"}
 
 
+def library_functions() -> list[Op]:
+    """The library functions with rounding error: lowered to a libm call, not exact (nextafter
+    and remainder are exact, and a float32 one is not its float64 one rounded)."""
+    return [op for op in REGISTRY.values() if op.llvm and op.llvm[0] == "libm" and not op.ieee_exact]
+
+
 def lookup(name: str) -> Op:
     return REGISTRY[name]

@@ -96,25 +96,18 @@ class Promoted:
     0.5 + 2**-26 ULP of the true value wherever the float64 function is within 4 float64 ULP
     (glibc's libmvec, libdevice), i.e. faithful on every float32 input, huge ones included."""
     op: str
-    arity: int
     note: str = "the float64 library function, rounded once to float32"
 
     def build(self, *args: ir.Node) -> ir.Node:
         return ir.apply("to_float32", ir.apply(self.op, *[ir.apply("to_float64", a) for a in args]))
 
 
-def _library_ops() -> list[ops.Op]:
-    """Library functions whose float32 result float64 improves (not exact ones: nextafter of a
-    float32 is not its float64 nextafter)."""
-    return [op for op in ops.REGISTRY.values() if op.llvm and op.llvm[0] == "libm" and not op.ieee_exact]
-
-
 # Strict mode: exp, exp2, log and log2 are the correctly rounded designs the generation step
 # found and proved (exprc/mathlib/, search/approx/library.py); every other float32 library
 # function is promoted to float64. fastmath: sin and cos use the float32 code above instead
 # (1.49 ULP, proved over every float32 input; faster).
-IMPLEMENTATIONS: dict[tuple[str, str], object] = {(op.name, "float32"): Promoted(op.name, op.arity)
-                                                  for op in _library_ops()}
+IMPLEMENTATIONS: dict[tuple[str, str], object] = {(op.name, "float32"): Promoted(op.name)
+                                                  for op in ops.library_functions()}
 for _dtype in ("float32", "float64"):
     for _name in ("exp", "exp2", "log", "log2"):
         _design = mathlib.design(_name, _dtype)

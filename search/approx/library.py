@@ -218,13 +218,11 @@ def correctly_rounded(function: str, x: float) -> float:
         return float(round_fraction(from_mpf(v), FLOAT32))
 
 
-TEMPLATE_DTYPE = {"exp_table": "float32", "log_table": "float32", "exp64_table": "float64", "log64_table": "float64"}
-TEMPLATES_FOR = {"float32": {"exp_table": "exp_table", "log_table": "log_table"},
-                 "float64": {"exp_table": "exp64_table", "log_table": "log64_table"}}
+FLOAT64_TEMPLATE = {"exp_table": "exp64_table", "log_table": "log64_table"}   # the float32 one's twin
 
 
 def dtype_of(design: Design) -> str:
-    return TEMPLATE_DTYPE[design.template]
+    return "float64" if design.template in FLOAT64_TEMPLATE.values() else "float32"
 
 
 def program(design: Design) -> ir.Node:
@@ -303,7 +301,7 @@ class Outcome:
 def generate_function64(function: str, log=print) -> tuple[Design, dict, float, list]:
     """The fastest float64 design within one ULP on the sample (accuracy cannot be proved
     exhaustively in float64; the sample is labelled as such)."""
-    template = TEMPLATES_FOR["float64"][SPECS[function].template]
+    template = FLOAT64_TEMPLATE[SPECS[function].template]
     candidates = []
     for bits in SPECS[function].bits_choices:
         d = FITS[template](function, bits)
