@@ -362,15 +362,6 @@ def interpreter_ir(dtype: str, mathlib: str = "exprc", symbol: str = "exprc_inte
 
 def interpreter(dtype: str, mathlib: str = "exprc"):
     """The compiled interpreter for dtype (memory cache, then disk cache, then LLVM)."""
-    key = _target.cache_key("interpreter", dtype, mathlib, _source_hash())
+    key = _target.cache_key("interpreter", dtype, mathlib)
     symbol = "exprc_interp_" + key[:24]
     return _target.native_function(key, symbol, lambda: interpreter_ir(dtype, mathlib, symbol), _FN)
-
-
-def _source_hash() -> str:
-    import hashlib
-    from pathlib import Path
-    from exprc.population import encoding
-    h = hashlib.sha256(Path(__file__).read_bytes())
-    h.update(Path(encoding.__file__).read_bytes())     # the ABI the kernel is built against
-    return h.hexdigest()[:16]

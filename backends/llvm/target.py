@@ -273,8 +273,27 @@ def cache_dir() -> Path | None:
     return cache.cache_subdir("llvm")
 
 
+_CODE_FINGERPRINT: list[str] = []
+
+
+def code_fingerprint() -> str:
+    """A hash of the code that decides what a compiled object contains: exprc's and its
+    backends' Python sources and data (lowering, passes, math library designs). Part of every
+    cache key, so an upgraded or edited exprc never runs an object the old code compiled."""
+    if not _CODE_FINGERPRINT:
+        import exprc
+        from exprc import backends
+        h = hashlib.sha256()
+        for root in (Path(exprc.__file__).parent, Path(backends.__file__).parent):
+            for path in sorted(root.rglob("*")):
+                if path.suffix in (".py", ".json", ".lark") and "__pycache__" not in path.parts:
+                    h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+        _CODE_FINGERPRINT.append(h.hexdigest()[:16])
+    return _CODE_FINGERPRINT[0]
+
+
 def cache_key(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join((target().fingerprint(),) + parts).encode()).hexdigest()
+    return hashlib.sha256("\x1f".join((target().fingerprint(), code_fingerprint()) + parts).encode()).hexdigest()
 
 
 def cache_read(key: str) -> bytes | None:

@@ -197,13 +197,7 @@ def verifier(candidate: ir.Node, reference: ir.Node, normal_only: bool, mathlib:
     cand32 = ir.retype(candidate, "float32")
     ref64 = ir.retype(reference, "float64")
     digest = ir.dag_digest([cand32, ref64], extra=f"verify|{normal_only}|{mathlib}|{tolerance!r}")
-    key = _target.cache_key("verifier", digest, _source_hash())
+    key = _target.cache_key("verifier", digest)
     symbol = "exprc_verify_" + key[:24]
     return _target.native_function(
         key, symbol, lambda: verifier_ir(cand32, ref64, normal_only, symbol, mathlib, tolerance), _FN)
-
-
-def _source_hash() -> str:
-    import hashlib
-    from pathlib import Path
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
