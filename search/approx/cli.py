@@ -4,6 +4,10 @@
 approximation search with a progress bar showing the Pareto front as it moves, and writes
 front.json, the code files, report.md and front.png into DIR.
 
+`exprc approx EXPR --interval A B --piecewise --max-ulp U --degree D` replaces an expression in x
+(or a function name) by a piecewise polynomial program with adaptive knots, proven within U ULPs
+on every float32 input of [A, B] (search/approx/piecewise/).
+
 `exprc approx --library [FUNC ...]` regenerates exprc's own correctly rounded float32
 functions (search/approx/library.py): fit, time, prove over every input, write
 exprc/mathlib/float32.json.
@@ -17,7 +21,8 @@ import time
 
 def register(sub) -> None:
     p = sub.add_parser("approx", help="discover a float32 approximation of a function, proven exhaustively")
-    p.add_argument("function", nargs="?", help="a one-argument exprc function: exp2, exp, log2, log, ...")
+    p.add_argument("function", nargs="?", help="a one-argument exprc function: exp2, exp, log2, log, ...; "
+                                               "with --piecewise also any exprc expression in x")
     p.add_argument("--library", nargs="*", metavar="FUNC", default=None,
                    help="regenerate exprc's own float32 functions (all, or those named: exp exp2 log log2), "
                         "each proved correctly rounded over every float32 input")
@@ -25,6 +30,12 @@ def register(sub) -> None:
                    help="approximate on [A, B] (omit with --whole)")
     p.add_argument("--whole", action="store_true",
                    help="search the core of a whole function behind a range-reduction template")
+    p.add_argument("--piecewise", action="store_true",
+                   help="a piecewise polynomial with adaptive knots (table-driven), proven within --max-ulp")
+    p.add_argument("--max-ulp", type=float, default=1.0, help="with --piecewise: the error target in ULPs")
+    p.add_argument("--degree", type=int, default=4, help="with --piecewise: the polynomial degree of each piece")
+    p.add_argument("--knots", nargs="+", metavar="METHOD", default=None,
+                   help="with --piecewise: knot methods to try (default all): adaptive-x adaptive-bits uniform-x uniform-bits")
     p.add_argument("--dtype", default="f32", choices=["f32", "float32"], help="only float32 is supported")
     p.add_argument("--max-ops", type=int, default=10)
     p.add_argument("--time", type=float, default=600.0, help="time limit in seconds for the whole run (baselines, search, refinement, proofs); "
@@ -74,6 +85,8 @@ def cmd_approx(args) -> int:
         return cmd_library(args.library)
     if args.function is None:
         raise ExprcError("name a function to approximate, or give --library")
+    if args.piecewise:
+        return cmd_piecewise(args)
     if args.interval is None and not args.whole:
         raise ExprcError("give --interval A B, or --whole for a whole function")
     if args.max_ops < 1:
@@ -95,6 +108,27 @@ def cmd_approx(args) -> int:
     if result.unproven:
         print(f"{result.unproven} proof(s) did not finish within --time {args.time:g}: those points are sampled")
     print(f"wrote {args.output}/front.json, report.md, front.png, best.{{exprc,c,ll}}, best_triton.py")
+    return 0
+
+
+def cmd_piecewise(args) -> int:
+    from exprc.errors import ExprcError
+    from .piecewise import approximate_piecewise
+    from .piecewise.report import methods_table
+    if args.interval is None:
+        raise ExprcError("--piecewise needs --interval A B")
+    methods = None if args.knots is None else [m.replace("-", " ") for m in args.knots]
+    say = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    result = approximate_piecewise(args.function, tuple(args.interval), max_ulp=args.max_ulp, degree=args.degree,
+                                   methods=methods, seed=args.seed, out_dir=args.output, log=say)
+    print(methods_table(result))
+    best = result.best()
+    if best is None:
+        print(f"no knot method reached {args.max_ulp:g} ULP at degree {args.degree}: try a higher --degree")
+        return 1
+    print(f"best: {best.method}, {best.knots.count} pieces, max {best.proof.max_ulp:.4g} ULP proven over "
+          f"{best.proof.count:,} inputs, {best.ns_per_element} ns/element (original {result.original_ns} ns)")
+    print(f"wrote {args.output}/front.json, pieces.json, report.md, error.png, best.{{exprc,c,ll}}, best_triton.py")
     return 0
 
 

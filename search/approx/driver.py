@@ -289,9 +289,9 @@ def _verify_point(cand: Candidate, problem: ApproxProblem, reference: ir.Node, i
     return point
 
 
-def _checked_interval(function: str, interval) -> tuple[float, float]:
+def checked_interval(expression: str, interval) -> tuple[float, float]:
     """The interval as floats, refused unless it is finite, non-empty in float32 and inside
-    the function's domain (a minimax fit across a pole or a NaN never ends well)."""
+    the domain of expression (exprc text in x; a fit across a pole or a NaN never ends well)."""
     import exprc
     try:
         a, b = (float(v) for v in interval)
@@ -301,12 +301,12 @@ def _checked_interval(function: str, interval) -> tuple[float, float]:
         raise ExprcError(f"the interval must be finite, got [{a}, {b}]")
     if not np.float32(a) < np.float32(b):
         raise ExprcError(f"the interval [{a}, {b}] holds no two float32 numbers: give A < B")
-    k = exprc.compile(f"{function}(x)", dtype="float64", mathlib="libm", variables=["x"])
+    k = exprc.compile(expression, dtype="float64", mathlib="libm", variables=["x"])
     xs = np.linspace(a, b, 4097)
     with np.errstate(all="ignore"):
         bad = ~np.isfinite(np.asarray(k(xs), dtype=np.float64))
     if bad.any():
-        raise ExprcError(f"{function} is not finite everywhere on [{a}, {b}] (at x = {xs[bad][0]:g}); "
+        raise ExprcError(f"{expression} is not finite everywhere on [{a}, {b}] (at x = {xs[bad][0]:g}); "
                          f"choose an interval inside its domain")
     return a, b
 
@@ -314,13 +314,24 @@ def _checked_interval(function: str, interval) -> tuple[float, float]:
 def approximate(function: str, interval: tuple[float, float] | None = None, max_ops: int = 10,
                 time_limit: float = 60.0, seed: int = 0, population_size: int = 120, whole: bool = False,
                 sample_size: int = 16384, refine_sample_size: int = 1 << 17, out_dir: str | Path | None = None, checkpoint: str | None = None,
-                progress: Callable[[dict], None] | None = None, prove_all: bool = False) -> ApproxResult:
+                progress: Callable[[dict], None] | None = None, prove_all: bool = False,
+                piecewise: bool = False, max_ulp: float = 1.0, degree: int = 4):
     """Search for float32 programs approximating `function` (an exprc op name such as exp2)
     on `interval`, or, with whole=True, for the core of a whole function behind a
     range-reduction template. Returns the exhaustively verified Pareto front (ops vs max ULP)
     and the Horner-fpminimax baselines. time_limit bounds the whole run; a proof that cannot
     finish in it leaves its point labelled "sampled", unless prove_all (finish every proof,
-    however long it takes past the limit)."""
+    however long it takes past the limit).
+
+    piecewise=True: instead, a piecewise polynomial of the given degree with adaptive knots
+    within max_ulp ULPs on every float32 input of interval, where function may be any exprc
+    expression in x (a PiecewiseResult; see search/approx/piecewise)."""
+    if piecewise:
+        from .piecewise import approximate_piecewise
+        if interval is None:
+            raise ExprcError("a piecewise approximation needs an interval")
+        return approximate_piecewise(function, interval, max_ulp=max_ulp, degree=degree, seed=seed,
+                                     time_limit=None if prove_all else time_limit, out_dir=out_dir)
     from exprc import ops as registry
     from exprc.parser import parse
     t0 = time.monotonic()
@@ -339,7 +350,7 @@ def approximate(function: str, interval: tuple[float, float] | None = None, max_
     else:
         if interval is None:
             raise ExprcError("give an interval, or whole=True for a whole function")
-        core_interval = judge_interval = _checked_interval(function, interval)
+        core_interval = judge_interval = checked_interval(f"{function}(x)", interval)
         core_reference = parse(f"{function}(x)", dtype="float64")
     reference = parse(f"{function}(x)", dtype="float64")
     rng = np.random.default_rng(seed)

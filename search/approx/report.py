@@ -30,25 +30,30 @@ def _ulp(point) -> str:
     return f"{point.max_ulp:.4g}" + ("" if point.verified == "exhaustive" else " (sampled)")
 
 
-def write_result(result, out: Path) -> Path:
+def write_code(node, name: str, out: Path) -> None:
+    """best.exprc, best.c, best.ll and best_triton.py for a float32 program in x."""
     import exprc
     from exprc.backends.c_source import emit_c
+    from exprc.printer import to_text
+    (out / "best.exprc").write_text(to_text(node) + "\n")
+    k = exprc.compile(node, dtype="float32", variables=["x"])
+    (out / "best.c").write_text(emit_c(k.program, name=name))
+    (out / "best.ll").write_text(k.source("llvm"))
+    try:
+        from exprc.backends.triton_backend import triton_source
+        (out / "best_triton.py").write_text(triton_source(k.program))
+    except Exception as exc:  # triton not installed: the source generator itself needs nothing
+        (out / "best_triton.py").write_text(f"# Triton source unavailable: {exc}\n")
+
+
+def write_result(result, out: Path) -> Path:
     from exprc.parser import parse
     out.mkdir(parents=True, exist_ok=True)
     (out / "front.json").write_text(json.dumps([p.as_json() for p in result.front], indent=1) + "\n")
     (out / "baselines.json").write_text(json.dumps([p.as_json() for p in result.baselines], indent=1) + "\n")
     best = result.best()
     if best is not None:
-        node = parse(best.program, dtype="float32")
-        (out / "best.exprc").write_text(best.program + "\n")
-        k = exprc.compile(node, dtype="float32", variables=["x"])
-        (out / "best.c").write_text(emit_c(k.program, name=f"exprc_{result.function}f"))
-        (out / "best.ll").write_text(k.source("llvm"))
-        try:
-            from exprc.backends.triton_backend import triton_source
-            (out / "best_triton.py").write_text(triton_source(k.program))
-        except Exception as exc:  # triton not installed: the source generator itself needs nothing
-            (out / "best_triton.py").write_text(f"# Triton source unavailable: {exc}\n")
+        write_code(parse(best.program, dtype="float32"), f"exprc_{result.function}f", out)
     _plot(result, out / "front.png")
     lines = [f"# float32 {result.function} {'(whole function)' if result.whole else 'on [%g, %g]' % result.interval}",
              "",

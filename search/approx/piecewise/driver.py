@@ -1,0 +1,198 @@
+"""`approximate(..., piecewise=True)`: replace an expression on an interval by the cheapest
+piecewise polynomial program proven within a ULP budget.
+
+Every knot method (knots.METHODS) builds its pieces; each result becomes one float32 program
+(program.py), is proven by the exhaustive verifier over every float32 input of the interval
+(a failing input's piece is refitted, or split for adaptive knots, and the proof runs again),
+and is timed against the original expression compiled by exprc. The chosen result is the one
+with the fewest pieces among those proven within the target.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from exprc import ir
+from exprc.errors import ExprcError
+
+from ..verify import Verification, verify
+from . import knots as knots_mod
+from .knots import Knots, PieceFitter
+from .program import build
+
+PROOF_ROUNDS = 12
+MAX_DEGREE = 8
+
+
+@dataclass
+class MethodResult:
+    method: str
+    knots: Knots
+    program: ir.Node
+    proof: Verification | None          # None when not proven (time limit)
+    ns_per_element: float | None = None
+    fits: int = 0
+    seconds: float = 0.0
+    target: float = 1.0
+
+    @property
+    def met(self) -> bool:
+        return self.proof is not None and self.proof.max_ulp <= self.target and self.proof.nonfinite_failures == 0
+
+    def as_json(self) -> dict:
+        from exprc.program import Program
+        k = self.knots
+        return {"method": self.method, "pieces": k.count, "cells": k.layout.cells,
+                "table_lookup": "cell -> piece map" if k.mapping is not None else "cell = piece",
+                "ops": Program.build([self.program], "float32").op_count(),
+                "max_ulp": None if self.proof is None else round(self.proof.max_ulp, 4),
+                "worst_input": None if self.proof is None else self.proof.worst_input,
+                "verified": "exhaustive" if self.proof is not None else "sampled",
+                "sampled_max_ulp": round(k.max_ulp, 4), "met": self.met,
+                "ns_per_element": self.ns_per_element, "fits": self.fits,
+                "seconds": round(self.seconds, 2), "notes": k.notes}
+
+
+@dataclass
+class PiecewiseResult:
+    expression: str
+    interval: tuple[float, float]
+    degree: int
+    target: float
+    methods: list[MethodResult]
+    original_ns: float | None
+    original_proof: Verification | None
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    def best(self) -> MethodResult | None:
+        """Fewest pieces among the proven results within the target (then the fastest)."""
+        ok = [m for m in self.methods if m.met]
+        return min(ok, key=lambda m: (m.knots.count, m.ns_per_element or math.inf)) if ok else None
+
+    def method(self, name: str) -> MethodResult | None:
+        return next((m for m in self.methods if m.method == name), None)
+
+    def write(self, out_dir) -> Path:
+        from .report import write_result
+        return write_result(self, Path(out_dir))
+
+
+def reference_of(expression: str) -> tuple[str, ir.Node]:
+    """The expression as exprc text in x (a bare one-argument function name becomes f(x)) and
+    its float64 node; anything but a function of x alone is refused."""
+    from exprc import ops as registry
+    from exprc.parser import parse
+    text = expression.strip()
+    op = registry.REGISTRY.get(text)
+    if op is not None and op.arity == 1:
+        text = f"{text}(x)"
+    node = parse(text, dtype="float64")
+    names = set(ir.leaf_names([node], ir.VAR)) | set(ir.leaf_names([node], ir.PARAM))
+    if names - {"x"}:
+        raise ExprcError(f"a piecewise approximation is of a function of x alone; {text!r} also uses "
+                         f"{', '.join(sorted(names - {'x'}))}")
+    if "x" not in names:
+        raise ExprcError(f"{text!r} does not depend on x")
+    return text, node
+
+
+def time_kernels(kernels: dict, x: np.ndarray, repeats: int = 7) -> dict:
+    """ns per element of each float32 kernel on x, one thread, best of interleaved repeats."""
+    out = np.empty_like(x)
+    best = {name: math.inf for name in kernels}
+    for k in kernels.values():
+        k(x, out=out, threads=1)
+    for _ in range(repeats):
+        for name, k in kernels.items():
+            t0 = time.perf_counter()
+            k(x, out=out, threads=1)
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return {name: round(1e9 * s / x.size, 3) for name, s in best.items()}
+
+
+def timing_inputs(interval: tuple[float, float], n: int = 1 << 20) -> np.ndarray:
+    return np.random.default_rng(0).uniform(interval[0], interval[1], n).astype(np.float32)
+
+
+def _prove(fitter: PieceFitter, k: Knots, reference: ir.Node, interval, deadline: float | None,
+           log: Callable[[str], None]) -> tuple[Knots, ir.Node, Verification | None]:
+    """Prove k over every input; where the proof finds an input beyond the target, refit (or
+    split) its piece, or move to the next finer uniform layout, and prove again."""
+    node = build(k)
+    proof = None
+    for _ in range(PROOF_ROUNDS):
+        proof = verify(node, reference, interval=interval, deadline=deadline)
+        if proof is None:
+            return k, node, None
+        ok = proof.max_ulp <= fitter.target and proof.nonfinite_failures == 0
+        if ok or proof.worst_input is None or not k.met:
+            return k, node, proof
+        found = f"  {k.method}: proof found {proof.max_ulp:.3f} ULP at x = {proof.worst_input!r}"
+        if knots_mod.repair(fitter, k, proof.worst_input):
+            log(found + "; piece refitted or split, proving again")
+        else:
+            nxt = knots_mod.finer(fitter, k)
+            if nxt is None:
+                return k, node, proof
+            log(found + f"; trying {nxt.count} pieces")
+            k = nxt
+        node = build(k)
+    return k, node, proof
+
+
+def approximate_piecewise(expression: str, interval: tuple[float, float], max_ulp: float = 1.0,
+                          degree: int = 4, methods=None, seed: int = 0, time_limit: float | None = None,
+                          out_dir: str | Path | None = None, log: Callable[[str], None] | None = None,
+                          measure_speed: bool = True) -> PiecewiseResult:
+    """Piecewise float32 approximations of expression (exprc text in x, or a function name) on
+    interval, within max_ulp ULPs on every float32 input of it, one polynomial of the given
+    degree per piece, by each knot method (all of knots.METHODS unless named). Proofs are
+    exhaustive; time_limit (seconds) makes proofs that cannot finish in it come back unproven."""
+    import exprc
+    from ..driver import checked_interval
+    t_start = time.monotonic()
+    log = log or (lambda line: None)
+    if not (isinstance(degree, int) and 0 <= degree <= MAX_DEGREE):
+        raise ExprcError(f"degree must be an integer from 0 to {MAX_DEGREE}, got {degree!r}")
+    if not (isinstance(max_ulp, (int, float)) and 0.5 <= max_ulp < math.inf):
+        raise ExprcError(f"max_ulp must be a number of ULPs, at least 0.5, got {max_ulp!r}")
+    text, reference = reference_of(expression)
+    interval = checked_interval(text, interval)
+    names = list(knots_mod.METHODS) if methods is None else list(methods)
+    unknown = [m for m in names if m not in knots_mod.METHODS]
+    if unknown:
+        raise ExprcError(f"unknown knot method {unknown[0]!r}; have {', '.join(knots_mod.METHODS)}")
+    ref_kernel = exprc.compile(reference, dtype="float64", variables=["x"])
+    deadline = None if time_limit is None else t_start + time_limit
+    results = []
+    for name in names:
+        t0 = time.monotonic()
+        fitter = PieceFitter(ref_kernel, interval, degree, float(max_ulp), seed)
+        k = knots_mod.METHODS[name](fitter)
+        log(f"{name}: {k.count} pieces on {k.layout.cells} cells, sampled max {k.max_ulp:.3f} ULP"
+            + ("" if k.met else " (target not met)"))
+        k, node, proof = _prove(fitter, k, reference, interval, deadline, log)
+        r = MethodResult(name, k, node, proof, fits=fitter.fits, seconds=time.monotonic() - t0, target=float(max_ulp))
+        if proof is not None:
+            log(f"  {name}: {k.count} pieces, proven max {proof.max_ulp:.3f} ULP over {proof.count:,} inputs")
+        results.append(r)
+    original = exprc.compile(text, dtype="float32", variables=["x"])
+    original_proof = verify(ir.retype(reference, "float32"), reference, interval=interval, deadline=deadline)
+    original_ns = None
+    if measure_speed:
+        kernels = {m.method: exprc.compile(m.program, dtype="float32", variables=["x"]) for m in results}
+        timings = time_kernels({"original": original, **kernels}, timing_inputs(interval))
+        original_ns = timings["original"]
+        for m in results:
+            m.ns_per_element = timings[m.method]
+    result = PiecewiseResult(text, interval, degree, float(max_ulp), results, original_ns, original_proof,
+                             time.monotonic() - t_start)
+    if out_dir is not None:
+        result.write(out_dir)
+    return result

@@ -1,0 +1,201 @@
+"""Piecewise approximations with adaptive knots: the cell index, the piece fit and the whole
+program are what the kernel computes, bit for bit, and every result is proven to its target."""
+import ctypes
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import exprc
+from exprc import ir
+from exprc.backends.c_source import emit_c
+from exprc.errors import ExprcError
+from exprc.search.approx.piecewise import approximate_piecewise, fit, knots
+from exprc.search.approx.piecewise.layout import Layout, float_of, key_of
+from exprc.search.approx.piecewise.program import build
+
+RNG = np.random.default_rng(7)
+
+
+def _floats(n=20000, lo=-10.0, hi=10.0):
+    bits = RNG.integers(0, 1 << 32, n, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    bits = bits[np.isfinite(bits)]
+    return np.concatenate([bits, np.float32(RNG.uniform(lo, hi, n)),
+                           np.float32([0.0, -0.0, 1e-45, -1e-45, lo, hi])])
+
+
+def test_keys_are_monotone_and_invertible():
+    x = np.sort(_floats())
+    k = key_of(x)
+    assert np.all(np.diff(k) >= 0)
+    assert np.array_equal(float_of(k).view(np.uint32), x.view(np.uint32))
+    assert key_of(np.float32([-0.0]))[0] == -1 and key_of(np.float32([0.0]))[0] == 0
+
+
+LAYOUTS = [Layout.uniform_x(0, 9, 387), Layout.uniform_x(-5, 5, 64), Layout.uniform_x(1e-6, 1, 1000),
+           Layout.uniform_bits(0, 9, 20), Layout.uniform_bits(-5, 5, 22), Layout.uniform_bits(1e-6, 1, 18)]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda lay: f"{lay.kind}[{lay.a:g},{lay.b:g}]/{lay.cells}")
+def test_cell_index_in_numpy_is_the_programs(layout):
+    """The numpy emulation that assigns test inputs to pieces is the program's own index, on
+    every input including the knots' neighbours and inputs outside the interval."""
+    x = _floats(lo=layout.a, hi=layout.b)
+    starts = layout.first_keys(np.arange(layout.cells))
+    near = float_of(np.concatenate([starts + d for d in (-2, -1, 0, 1, 2)]))
+    x = np.concatenate([x, near])
+    node = ir.apply("tofloat", layout.program(ir.var("x", "float32")))
+    k = exprc.compile(node, dtype="float32", variables=["x"])
+    got = np.clip(k(x).astype(np.int64), 0, layout.cells - 1)     # the table clamps the same way
+    assert np.array_equal(got, layout.cell(x))
+
+
+def test_first_keys_finds_each_cells_first_input():
+    layout = Layout.uniform_x(0.5, 3.0, 100)
+    starts = np.arange(1, 100)
+    keys = layout.first_keys(starts)
+    assert np.all(layout.cell(float_of(keys)) >= starts)
+    assert np.all(layout.cell(float_of(keys - 1)) < starts)
+
+
+@pytest.mark.parametrize("form", ["head", "plain", "zero"])
+def test_piece_evaluation_is_the_kernels(form):
+    """fit.evaluate is the op sequence the program runs (fma emulated in float64, equal to a
+    true fma except on float64 ties, which random inputs do not hit), in each piece form."""
+    x = np.float32(RNG.uniform(1.25, 1.3, 50000))
+    ref = np.tanh(x.astype(np.float64))
+    x0 = 0.0 if form == "zero" else 1.25
+    coeffs = fit.fit(x, ref, x0, 4, form)
+    piece = fit.Piece((0, 1), (0, 1), x0, tuple(float(c) for c in coeffs), 0.0, None, x.size, False)
+    k = knots.Knots("uniform x", Layout.uniform_x(1.25, 1.3, 1), [piece])
+    got = exprc.compile(build(k), dtype="float32", variables=["x"])(x)
+    assert np.array_equal(got.view(np.uint32), fit.evaluate(coeffs, x0, x).view(np.uint32))
+    err = fit.ulp_error(got, ref, np.spacing(np.float32(ref)).astype(np.float64))
+    assert err.max() < 2.0                    # and it is a good fit of the function
+
+
+@pytest.fixture(scope="module")
+def tanh_result():
+    return approximate_piecewise("tanh", (0, 2), degree=4, max_ulp=1.0, measure_speed=False)
+
+
+def test_every_knot_method_is_proven_within_the_target(tanh_result):
+    for m in tanh_result.methods:
+        assert m.proof is not None and m.proof.exhaustive
+        assert m.proof.count >= int(key_of(np.float32([2.0]))[0])        # every float32 in [0, 2]
+        assert m.met and m.proof.max_ulp <= 1.0, m.method
+    best = tanh_result.best()
+    assert best.knots.count == min(m.knots.count for m in tanh_result.methods)
+
+
+def test_adaptive_knots_need_fewer_pieces_than_uniform(tanh_result):
+    adaptive = tanh_result.method("adaptive x").knots.count
+    uniform = tanh_result.method("uniform x").knots.count
+    assert adaptive < uniform
+
+
+def test_adaptive_pieces_are_narrow_where_the_function_is_hard(tanh_result):
+    pieces = tanh_result.method("adaptive x").knots.pieces
+    widths = [p.interval[1] - p.interval[0] for p in pieces]
+    assert len(set(np.round(widths, 6))) > 1                  # not a uniform grid
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")     # huge inputs outside the interval overflow when scaled
+@pytest.mark.parametrize("backend", ["numpy", "c", "triton"])
+def test_program_gives_the_same_bits_on_every_backend(tanh_result, backend, tmp_path, monkeypatch):
+    node = tanh_result.best().program
+    x = _floats(n=2000, lo=-1.0, hi=3.0)
+    llvm = exprc.compile(node, dtype="float32", variables=["x"])(x)
+    if backend == "c":
+        cc = shutil.which("cc") or shutil.which("gcc")
+        if cc is None:
+            pytest.skip("no C compiler on this machine")
+        (tmp_path / "k.c").write_text(emit_c(exprc.compile(node, dtype="float32", variables=["x"]).program))
+        subprocess.run([cc, "-O2", "-std=c99", "-ffp-contract=off", "-fno-fast-math", "-shared", "-fPIC",
+                        str(tmp_path / "k.c"), "-o", str(tmp_path / "k.so"), "-lm"], check=True, capture_output=True)
+        lib = ctypes.CDLL(str(tmp_path / "k.so"))
+        other = np.empty_like(x)
+        lib.exprc_eval_array(ctypes.c_size_t(x.size), ctypes.c_void_p(x.ctypes.data), ctypes.c_void_p(other.ctypes.data))
+    elif backend == "triton":
+        pytest.importorskip("triton", reason="the triton extra is not installed")
+        pytest.importorskip("torch", reason="the triton extra is not installed")
+        monkeypatch.setenv("TRITON_INTERPRET", "1")
+        other = exprc.compile(node, dtype="float32", variables=["x"], backend="triton")(x)
+    else:
+        other = exprc.compile(node, dtype="float32", variables=["x"], backend="numpy")(x)
+    assert np.array_equal(llvm.view(np.uint32), np.asarray(other, dtype=np.float32).view(np.uint32))
+
+
+def test_expression_with_a_zero_inside_the_interval():
+    """tanh is 0 at 0, inside [-1, 1]: the piece holding 0 is measured from 0 with c0 = 0, so
+    relative accuracy holds down to the subnormals on both sides."""
+    r = approximate_piecewise("tanh(x)", (-1, 1), degree=5, methods=["adaptive x"], measure_speed=False)
+    m = r.method("adaptive x")
+    assert m.met, m.proof
+
+
+def test_any_expression_in_x():
+    r = approximate_piecewise("log1p(x)/x", (1e-3, 1), degree=4, methods=["adaptive x", "uniform x"],
+                              measure_speed=False)
+    assert all(m.met for m in r.methods)
+
+
+def test_report_files(tmp_path):
+    r = approximate_piecewise("exp(-x*x/2)", (-2, 2), degree=5, methods=["adaptive bits", "uniform x"],
+                              out_dir=tmp_path)
+    front = json.loads((tmp_path / "front.json").read_text())
+    assert {m["method"] for m in front["methods"]} == {"adaptive bits", "uniform x"}
+    assert all(m["verified"] == "exhaustive" for m in front["methods"])
+    pieces = json.loads((tmp_path / "pieces.json").read_text())
+    assert len(pieces["pieces"]) == r.best().knots.count
+    text = (tmp_path / "best.exprc").read_text()
+    again = exprc.compile(text, dtype="float32", variables=["x"])
+    x = np.float32(RNG.uniform(-2, 2, 1000))
+    assert np.array_equal(again(x), exprc.compile(r.best().program, dtype="float32", variables=["x"])(x))
+    assert "pieces" in (tmp_path / "report.md").read_text()
+    for name in ("best.c", "best.ll", "best_triton.py"):
+        assert (tmp_path / name).stat().st_size > 0
+
+
+@pytest.mark.parametrize("expr, interval, kwargs, message", [
+    ("x*y", (0, 1), {}, "function of x alone"),
+    ("3", (0, 1), {}, "does not depend on x"),
+    ("log(x)", (-1, 1), {}, "not finite everywhere"),
+    ("tanh", (1, 1), {}, "holds no two float32"),
+    ("tanh", (0, 1), {"degree": 11}, "degree must be"),
+    ("tanh", (0, 1), {"max_ulp": 0.25}, "at least 0.5"),
+    ("tanh", (0, 1), {"methods": ["spline"]}, "unknown knot method"),
+])
+def test_bad_requests_are_refused_clearly(expr, interval, kwargs, message):
+    with pytest.raises(ExprcError, match=message):
+        approximate_piecewise(expr, interval, **kwargs)
+
+
+def test_cli(tmp_path):
+    out = tmp_path / "r"
+    p = subprocess.run([sys.executable, "-m", "exprc.cli", "approx", "erf", "--interval", "0", "1", "--piecewise",
+                        "--degree", "5", "--knots", "adaptive-x", "-o", str(out), "--quiet"],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    assert "adaptive x" in p.stdout and (out / "front.json").exists()
+    bad = subprocess.run([sys.executable, "-m", "exprc.cli", "approx", "x*y", "--interval", "0", "1", "--piecewise"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_search_entry_point_takes_piecewise():
+    from exprc.search import approximate
+    r = approximate("tanh", (0, 0.5), piecewise=True, degree=4, max_ulp=1.0)
+    assert r.best() is not None and r.best().met
+
+
+def test_uniform_x_is_the_fewest_equal_pieces():
+    ref = exprc.compile("tanh(x)", dtype="float64", variables=["x"])
+    f = knots.PieceFitter(ref, (0, 4), 3, 1.0)
+    k = knots.uniform_x(f)
+    assert k.met
+    fewer, ok = knots._uniform(f, Layout.uniform_x(0, 4, k.count - 1))
+    assert not ok
