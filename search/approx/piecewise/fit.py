@@ -5,13 +5,18 @@ The piece's program (evaluate, and program.py for the kernel) is
     t = x - x0                     exact by Sterbenz for x within a factor 2 of the knot x0
     w = fma(...fma(c_d, t, c_{d-1})..., t, c0)
     w = fma(t, B, w)               only in a piece through a zero of the function at x = 0
-    result = w + H                 (with zero-form pieces: scaled by 2**64 inside, see evaluate)
+    result = w + H                 times 2**-scale where f is fitted as 2**scale f (see evaluate)
 
-H is f(x0) rounded to float32 and c0 the rest (a double-float constant term): with H alone in
-Horner's last fma, its rounding error (up to half an ULP near the knot) and the final rounding
-add up to a whole ULP with nothing left for the polynomial, so a 1-ULP target is met only by
-luck. With H added last the result is rounded once at its own magnitude and the smaller
-rounding of w costs a fraction of an ULP.
+Each piece takes one of three forms (FORMS; all share the op sequence, unused constants are 0):
+
+* head: H is f(x0) rounded to float32 and c0 the rest (a double-float constant term). With H
+  alone in Horner's last fma, its rounding error (up to half an ULP near the knot) and the final
+  rounding add up to a whole ULP with nothing left for the polynomial, so a 1-ULP target would
+  be met only by luck; with H added last, the result is rounded once at its own magnitude and
+  the smaller rounding of w costs a fraction of an ULP. Best where |f| changes little.
+* plain: H = 0, c0 the constant term: one rounding at the result's magnitude, best where |f|
+  changes by a factor across the piece (then w is as large as the result).
+* zero: next to or through a zero of f at x = 0 (below).
 
 The coefficients are fitted for the error that is judged, in ULPs of the correctly rounded
 result:
@@ -24,8 +29,8 @@ result:
 3. nudged by a few float32 ULPs each while the emulated float32 error of the whole op sequence
    (fma emulated by one float64 operation rounded to float32) goes down.
 
-A piece whose function is zero at x = 0 inside it takes x0 = 0 and H = c0 = 0, so relative
-accuracy holds down to subnormal inputs; its leading coefficient is split in two (B + c1),
+A zero-form piece takes x0 = 0 and H = c0 = 0, so relative accuracy holds down to subnormal
+inputs; its leading coefficient is split in two (B + c1),
 because round(round(c1) * x) alone errs by up to 1.4 ULP for tiny x (erf: 2/sqrt(pi) is 0.45
 float32 ULP from its rounding).
 """
@@ -60,6 +65,7 @@ class Piece:
     tested: int
     exhaustive: bool
     form: str = "head"              # FORMS
+    scale: int = 0                  # the coefficients are those of 2**scale f (evaluate)
 
     @property
     def empty(self) -> bool:
@@ -92,50 +98,40 @@ def fma32(a: np.ndarray, b: np.ndarray, c) -> np.ndarray:
     return (a.astype(np.float64) * b.astype(np.float64) + np.float64(c)).astype(np.float32)
 
 
-ZERO_SCALE = 64     # the zero form works scaled by 2**64 (see evaluate)
-
-
-def scale_of(form: str) -> int:
-    return ZERO_SCALE if form == "zero" else 0
-
-
 def evaluate(coeffs, x0: float, x: np.ndarray, scale: int = 0) -> np.ndarray:
     """The piece's program on float32 inputs, op for op as the kernel runs it; coeffs are
-    c0..c_d, B, H (see the module docstring). scale: the last steps run scaled by 2**scale and
-    the result is scaled back with one multiply, so that B*t + w is rounded once even where w
-    alone would be subnormal (tiny x next to a zero at 0: unscaled, w's underflow costs up to
-    half an ULP); for results away from the extremes of the range the bits are the same."""
+    c0..c_d, B, H (see the module docstring). scale: the coefficients are those of 2**scale f
+    and the result is scaled back by one multiply at the end, so that results below float32's
+    normal range are rounded once (unscaled, the constant term and w would each be rounded to
+    the subnormal grid first: up to 1.2 ULP measured next to erf's zero at 0)."""
     t = (x - np.float32(x0)).astype(np.float32)
-    up, down = np.float32(2.0 ** scale), np.float32(2.0 ** -scale)
-    ts = t * up
     acc = np.full(x.shape, np.float32(coeffs[-3]), dtype=np.float32)
-    for c in reversed(coeffs[1:-3]):
+    for c in reversed(coeffs[:-3]):
         acc = fma32(acc, t, np.float32(c))
-    acc = fma32(acc, ts, np.float32(coeffs[0]) * up) if len(coeffs) > 3 else np.full(x.shape, np.float32(coeffs[0]) * up)
     if coeffs[-2] != 0:
-        acc = fma32(ts, np.full(t.shape, np.float32(coeffs[-2])), acc)
+        acc = fma32(t, np.full(t.shape, np.float32(coeffs[-2])), acc)
     if coeffs[-1] != 0:
-        acc = acc + np.float32(coeffs[-1]) * up
-    return acc * down if scale else acc
+        acc = acc + np.float32(coeffs[-1])
+    return acc * np.float32(2.0 ** -scale) if scale else acc
 
 
-def exact_value(coeffs, x0: float, x: np.ndarray) -> np.ndarray:
+def exact_value(coeffs, x0: float, x: np.ndarray, scale: int = 0) -> np.ndarray:
     """The piece's polynomial in float64 (no float32 rounding): where its error peaks, the
     float32 rounding decides the worst case."""
     t = (x - np.float32(x0)).astype(np.float32).astype(np.float64)
     acc = np.zeros_like(t)
     for c in reversed(coeffs[:-2]):
         acc = acc * t + float(c)
-    return acc + float(coeffs[-2]) * t + float(coeffs[-1])
+    return (acc + float(coeffs[-2]) * t + float(coeffs[-1])) * 2.0 ** -scale
 
 
 def hot_spots(coeffs, x0: float, x: np.ndarray, ref: np.ndarray, ulp: np.ndarray, k0: int, k1: int,
-              spots: int = HOT_SPOTS, width: int = HOT_WIDTH) -> np.ndarray:
+              scale: int = 0, spots: int = HOT_SPOTS, width: int = HOT_WIDTH) -> np.ndarray:
     """Consecutive float32 inputs around the largest errors of the exact polynomial: a sample
     of a large piece misses the input where the rounding error adds most to them; every
     consecutive input there does not."""
     from .layout import key_of
-    e = np.abs(exact_value(coeffs, x0, x) - ref) / ulp
+    e = np.abs(exact_value(coeffs, x0, x, scale) - ref) / ulp
     keys = key_of(x)
     out = []
     for _ in range(spots):
@@ -185,7 +181,7 @@ def _fit_points(n: int) -> np.ndarray:
 FORMS = ("head", "plain", "zero")
 
 
-def fit(x: np.ndarray, ref: np.ndarray, x0: float, degree: int, form: str) -> np.ndarray:
+def fit(x: np.ndarray, ref: np.ndarray, x0: float, degree: int, form: str, scale: int = 0) -> np.ndarray:
     """float32 c0..c_degree, B, H of the piece in one of three forms: "head" (H + c0 the
     constant term, B = 0), "plain" (c0 the constant term, B = H = 0: one rounding at the
     result's magnitude, best where |f| changes a lot across the piece) or "zero" (x0 = 0,
@@ -196,7 +192,7 @@ def fit(x: np.ndarray, ref: np.ndarray, x0: float, degree: int, form: str) -> np
     t, ref = t[order], ref[order]
     ulp = ulp_spacing(ref)
     pick = _fit_points(t.size)
-    tp, yp, wp = t[pick], ref[pick], 1.0 / ulp[pick]
+    tp, yp, wp = t[pick], ref[pick] * 2.0 ** scale, 1.0 / (ulp[pick] * 2.0 ** scale)
     h = float(np.max(np.abs(tp))) or 1.0
     s = tp / h
     coeffs = np.zeros(degree + 3)
@@ -251,10 +247,10 @@ def _free(size: int, form: str) -> list[int]:
 
 
 def refine(coeffs: np.ndarray, x0: float, x: np.ndarray, ref: np.ndarray, ulp: np.ndarray,
-           target: float, form: str, passes: int = 2) -> tuple[np.ndarray, np.ndarray]:
+           target: float, form: str, scale: int = 0, passes: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Nudge each coefficient by 1 or 2 float32 ULPs while the max error over x goes down."""
     coeffs = coeffs.copy()
-    err = ulp_error(evaluate(coeffs, x0, x, scale_of(form)), ref, ulp)
+    err = ulp_error(evaluate(coeffs, x0, x, scale), ref, ulp)
     for _ in range(passes):
         improved = False
         for k in _free(coeffs.size, form):
@@ -266,7 +262,7 @@ def refine(coeffs: np.ndarray, x0: float, x: np.ndarray, ref: np.ndarray, ulp: n
                 for _ in range(abs(steps)):
                     v = np.nextafter(v, np.float32(np.inf if steps > 0 else -np.inf))
                 trial[k] = v
-                e = ulp_error(evaluate(trial, x0, x, scale_of(form)), ref, ulp)
+                e = ulp_error(evaluate(trial, x0, x, scale), ref, ulp)
                 if e.max() < err.max():
                     coeffs, err, improved = trial, e, True
                     break

@@ -3,10 +3,13 @@
 AutoKnots (arXiv:2412.13423) refines a spline where an error test fails and leaves it alone
 where it holds, so knots gather where the function is hard. Here the test is the one that
 matters for a float32 kernel: a piece passes when the float32 error of its exact op sequence is
-within the ULP target on every one of its inputs (all of them for small pieces, a dense
-stratified sample of value and bit patterns otherwise; the exhaustive proof of the whole
-program settles the rest). Failing pieces are split in half in the layout's cell coordinate, so
-every knot is a cell boundary and the piece index stays one table lookup.
+within the ULP target on every one of its inputs (all of them for small pieces; otherwise a
+stratified sample of values and bit patterns plus runs of consecutive inputs where the exact
+polynomial errs most, with SAMPLED_MARGIN to spare; the exhaustive proof of the whole program
+settles the rest). Failing pieces are split in half in the layout's cell coordinate, so every
+knot is a cell boundary and the piece index stays one table lookup; the grid itself is refined
+until splitting on it succeeds, and the split pieces are then merged into the longest runs of
+cells that pass (knots anywhere on the grid, not only at halving points).
 
 Uniform layouts make every cell a piece: uniform in x (the fewest equal-width pieces that pass,
 any count, found by doubling then bisection) and uniform in bits (the largest number of key bits
@@ -14,6 +17,7 @@ dropped that passes).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -27,6 +31,7 @@ from .layout import Layout, float_of, key_of
 
 MAX_CELLS = 1 << 14          # the most cells a layout may have (a float32 table of 64 KiB)
 SAMPLED_MARGIN = 0.03        # ULPs a piece tested on a sample must leave (PieceFitter.ok)
+SCALE = 64                   # 2**SCALE f is fitted where results reach the subnormals
 
 
 class PieceFitter:
@@ -42,6 +47,11 @@ class PieceFitter:
         self.fits = 0
         with np.errstate(all="ignore"):
             self.zero_at_0 = self.a <= 0 <= self.b and float(reference(np.float64([0.0]))[0]) == 0.0
+            biggest = float(np.nanmax(np.abs(reference(np.linspace(self.a, self.b, 4097)))))
+        # next to a zero at 0 the results reach the subnormals: fit 2**scale f (fit.evaluate),
+        # as far as the scaled values stay well inside float32's range
+        room = 100 - math.ceil(math.log2(biggest)) if biggest > 0 and math.isfinite(biggest) else 0
+        self.scale = max(0, min(SCALE, room)) if self.zero_at_0 and degree >= 1 else 0
 
     def piece(self, layout: Layout, c0: int, c1: int, extra=()) -> Piece:
         k0, k1 = (int(k) for k in layout.first_keys(np.int64([c0, c1])))
@@ -50,7 +60,7 @@ class PieceFitter:
     def piece_of_keys(self, cells: tuple[int, int], k0: int, k1: int, extra=()) -> Piece:
         self.fits += 1
         if k1 < k0:
-            return Piece(cells, (k0, k1), 0.0, (0.0,) * (self.degree + 3), 0.0, None, 0, True)
+            return Piece(cells, (k0, k1), 0.0, (0.0,) * (self.degree + 3), 0.0, None, 0, True, scale=self.scale)
         rng = np.random.default_rng([self.seed, k0 + (1 << 32), k1 + (1 << 32)])   # keys may be negative
         x, exhaustive = fitting.inputs(k0, k1, rng, extra)
         with np.errstate(all="ignore"):
@@ -65,18 +75,18 @@ class PieceFitter:
             # t is measured from the end where |f| is smaller (there the ULP is smallest, so c0's
             # rounding stays within half an ULP of every result), or from 0 in the zero form
             x0 = 0.0 if form == "zero" else float(x[0] if abs(ref[0]) <= abs(ref[-1]) else x[-1])
-            coeffs = fitting.fit(x, ref, x0, self.degree, form)
+            coeffs = fitting.fit(x, ref, x0, self.degree, form, self.scale)
             xs, refs, ulps = x, ref, ulp
             if not exhaustive:
-                hot = fitting.hot_spots(coeffs, x0, x, ref, ulp, k0, k1)
+                hot = fitting.hot_spots(coeffs, x0, x, ref, ulp, k0, k1, self.scale)
                 with np.errstate(all="ignore"):
                     hot_ref = np.asarray(self.reference(hot.astype(np.float64)), dtype=np.float64)
                 xs, refs = np.concatenate([x, hot]), np.concatenate([ref, hot_ref])
                 ulps = ulp_spacing(refs)
-            coeffs, err = fitting.refine(coeffs, x0, xs, refs, ulps, self.target, form)
+            coeffs, err = fitting.refine(coeffs, x0, xs, refs, ulps, self.target, form, self.scale)
             j = int(np.argmax(err))
             p = Piece(cells, (k0, k1), x0, tuple(float(c) for c in coeffs), float(err[j]), float(xs[j]),
-                      xs.size, exhaustive, form)
+                      xs.size, exhaustive, form, self.scale)
             if best is None or p.max_ulp < best.max_ulp:
                 best = p
             if self.ok(best):
@@ -293,8 +303,10 @@ def finer(fitter: PieceFitter, knots: Knots) -> Knots | None:
     if knots.method == "uniform x" and knots.count < MAX_CELLS:
         return uniform_x(fitter, start=min(MAX_CELLS, knots.count + 1 + knots.count // 20))
     if knots.method == "uniform bits" and knots.layout.shift > 0:
-        k = uniform_bits(fitter, max_shift=knots.layout.shift - 1)
-        return k if k.layout.cells <= MAX_CELLS else None
+        try:
+            return uniform_bits(fitter, max_shift=knots.layout.shift - 1)
+        except ValueError:           # no finer layout within MAX_CELLS
+            return None
     if knots.method.startswith("adaptive") and 2 * knots.layout.cells <= MAX_CELLS:
         k = adaptive(fitter, knots.layout.kind, min_cells=2 * knots.layout.cells)
         return k if k.layout.cells > knots.layout.cells else None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from exprc import ir
 
-from .fit import ZERO_SCALE
 from .knots import Knots
 
 F32 = "float32"
@@ -27,30 +26,15 @@ def build(knots: Knots, x: ir.Node | None = None) -> ir.Node:
 
     x0 = [p.x0 for p in pieces]
     t = x if set(x0) == {0.0} else ir.apply("sub", x, column(x0))
-    scale = scale_of(knots)
-    up = (lambda v: v) if not scale else (lambda v: ir.apply("mul", v, ir.const(2.0 ** scale, F32)))
     degree = len(pieces[0].coeffs) - 3       # c0..c_d, B, H (fit.evaluate)
-    c0 = [p.coeffs[0] * 2.0 ** scale for p in pieces]
-    if degree == 0:
-        acc = column(c0)
-    else:
-        ts = up(t)
-        acc = column([p.coeffs[degree] for p in pieces])
-        for k in range(degree - 1, 0, -1):
-            acc = ir.apply("fma", acc, t, column([p.coeffs[k] for p in pieces]))
-        acc = ir.apply("fma", acc, ts, column(c0))
-        lead = [p.coeffs[-2] for p in pieces]
-        if set(lead) != {0.0}:
-            acc = ir.apply("fma", ts, column(lead), acc)
-    head = [p.coeffs[-1] * 2.0 ** scale for p in pieces]
+    acc = column([p.coeffs[degree] for p in pieces])
+    for k in range(degree - 1, -1, -1):
+        acc = ir.apply("fma", acc, t, column([p.coeffs[k] for p in pieces]))
+    lead = [p.coeffs[-2] for p in pieces]
+    if set(lead) != {0.0}:
+        acc = ir.apply("fma", t, column(lead), acc)
+    head = [p.coeffs[-1] for p in pieces]
     if set(head) != {0.0}:
         acc = ir.apply("add", acc, column(head))
+    scale = pieces[0].scale
     return ir.apply("mul", acc, ir.const(2.0 ** -scale, F32)) if scale else acc
-
-
-def scale_of(knots: Knots) -> int:
-    """fit.ZERO_SCALE when a piece is in the zero form and nothing scaled can overflow, else 0."""
-    if not any(p.form == "zero" for p in knots.pieces):
-        return 0
-    big = max([abs(c) for p in knots.pieces for c in (p.coeffs[0], p.coeffs[-1])] + [abs(knots.layout.a), abs(knots.layout.b)])
-    return ZERO_SCALE if big < 2.0 ** (120 - ZERO_SCALE) else 0

@@ -27,6 +27,7 @@ def _pieces_json(m) -> dict:
     k = m.knots
     return {"method": m.method, "layout": {"kind": k.layout.kind, "a": k.layout.a, "b": k.layout.b,
                                            "cells": k.layout.cells, "scale": k.layout.scale, "shift": k.layout.shift},
+            "coefficients_scaled_by": f"2**{k.pieces[0].scale}" if k.pieces[0].scale else 1,
             "pieces": [{"interval": list(p.interval), "cells": list(p.cells), "x0": p.x0, "coefficients": list(p.coeffs),
                         "sampled_max_ulp": round(p.max_ulp, 4), "inputs_tested": p.tested,
                         "all_inputs_tested": p.exhaustive} for p in k.pieces]}

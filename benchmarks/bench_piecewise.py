@@ -1,0 +1,133 @@
+"""Piecewise approximations with adaptive knots against uniform knots and against the original
+expression compiled by exprc.
+
+For each function or expression (difficulty varying across the interval) at one fixed degree
+and a 1 ULP float32 target: the number of pieces each knot method needs (adaptive = AutoKnots
+splitting then merging, in x and in the float's bits; uniform = equal pieces in x, and equal
+cells of the float's bits), each result's max ULP proven over every float32 input of the
+interval, and the speed of the compiled kernels against the original expression compiled by
+exprc in float32 (whose max ULP is proven the same way). Speed: 2**20 float32 inputs uniform on
+the interval, one thread, median of 7 interleaved calls with a preallocated output.
+
+The fitted SR model is found first by exprc's SymbolicRegressor (a fixed number of evaluations,
+one process, seed 0) on x**3/(exp(x)-1) (Planck's law, the shape of Feynman I.41.16); its text is
+stored in the results so a resumed run approximates the same model.
+
+Each case is appended to benchmarks/results/piecewise.json as it finishes and skipped when
+already there (--fresh measures again).
+Run: python benchmarks/bench_piecewise.py [name ...] [--fresh]
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import exprc
+from exprc.search.approx.piecewise import approximate_piecewise
+from exprc.search.approx.piecewise.driver import timing_inputs
+
+sys.path.insert(0, str(Path(__file__).parent))
+from timing import interleaved_median_ms  # noqa: E402
+
+RESULTS = Path(__file__).with_name("results") / "piecewise.json"
+REPEAT = 7
+SR_MODEL = "SR model of x**3/(exp(x)-1)"
+
+CASES = [   # name, expression, interval, degree
+    ("tanh", "tanh(x)", (0.0, 9.0), 5),
+    ("erf", "erf(x)", (0.0, 4.0), 4),
+    ("log1p(x)/x", "log1p(x)/x", (1e-6, 1.0), 4),
+    ("Feynman I.6.20 (sigma = 1)", "exp(-x*x/2)/sqrt(2*pi)", (-5.0, 5.0), 7),
+    ("erf(x)*exp(-x*x)", "erf(x)*exp(-x*x)", (0.0, 4.0), 6),
+    ("atan", "atan(x)", (0.0, 100.0), 5),
+    (SR_MODEL, None, (0.1, 10.0), 6),
+]
+
+
+def fit_sr_model() -> str:
+    from exprc.search.sr import SymbolicRegressor
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.1, 10.0, 1000)
+    est = SymbolicRegressor(time_limit=None, max_evaluations=100_000, random_state=0, n_jobs=1)
+    est.fit(x[:, None], x ** 3 / np.expm1(x), variable_names=["x"])
+    return est.export("exprc")
+
+
+def measure(name: str, expression: str, interval, degree: int) -> dict:
+    t0 = time.monotonic()
+    say = lambda line: print(line, flush=True)   # noqa: E731
+    r = approximate_piecewise(expression, interval, max_ulp=1.0, degree=degree, measure_speed=False, log=say)
+    x = timing_inputs(r.interval)
+    out = np.empty_like(x)
+    kernels = {"original": exprc.compile(r.expression, dtype="float32", variables=["x"])}
+    kernels.update({m.method: exprc.compile(m.program, dtype="float32", variables=["x"]) for m in r.methods})
+    runs = {k: (lambda k=k: kernels[k](x, out=out, threads=1)) for k in kernels}
+    ms = interleaved_median_ms(runs, REPEAT)
+    ns = {k: round(1e6 * v / x.size, 3) for k, v in ms.items()}
+    best = r.best()
+    return {"name": name, "expression": r.expression, "interval": list(r.interval), "degree": degree,
+            "original_ns": ns["original"],
+            "original_max_ulp": None if r.original_proof is None else round(r.original_proof.max_ulp, 4),
+            "methods": {m.method: {**m.as_json(), "ns_per_element": ns[m.method]} for m in r.methods},
+            "best": None if best is None else best.method, "seconds": round(time.monotonic() - t0, 1)}
+
+
+def load() -> dict:
+    return json.loads(RESULTS.read_text()) if RESULTS.exists() else {"cases": {}}
+
+
+def table(data: dict) -> str:
+    rows = ["| function | interval | degree | adaptive x | adaptive bits | uniform x | uniform bits | "
+            "uniform x / best adaptive | best: max ULP (proven) | best ns | original ns (max ULP) | speed vs original |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for c in data["cases"].values():
+        m = c["methods"]
+
+        def cell(k):
+            e = m[k]
+            return f"{e['pieces']}" + ("" if e["met"] else " (not met)")
+        adaptive = [m[k] for k in ("adaptive x", "adaptive bits") if m[k]["met"]]
+        fewest = min(adaptive, key=lambda e: e["pieces"]) if adaptive else None
+        ratio = (f"{m['uniform x']['pieces'] / fewest['pieces']:.1f}x" if fewest and m["uniform x"]["met"] else "-")
+        b = m[c["best"]] if c["best"] else None
+        rows.append(f"| {c['name']} | [{c['interval'][0]:g}, {c['interval'][1]:g}] | {c['degree']} | "
+                    f"{cell('adaptive x')} | {cell('adaptive bits')} | {cell('uniform x')} | {cell('uniform bits')} | "
+                    f"{ratio} | " + (f"{b['max_ulp']:.3f} ({c['best']}) | {b['ns_per_element']:.3f} | " if b else "- | - | ")
+                    + f"{c['original_ns']:.3f} ({c['original_max_ulp']:.3f}) | "
+                    + (f"{c['original_ns'] / b['ns_per_element']:.2f}x |" if b else "- |"))
+    return "\n".join(rows)
+
+
+def main(argv: list[str]) -> None:
+    fresh = "--fresh" in argv
+    names = [a for a in argv if not a.startswith("--")]
+    data = {"cases": {}} if fresh else load()
+    from exprc.backends.llvm.target import target
+    t = target()
+    data["machine"] = f"{platform.machine()} {t.cpu}, {t.width('float32')} float32 lanes, {os.cpu_count()} cores"
+    data["date"] = time.strftime("%Y-%m-%d")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    for name, expression, interval, degree in CASES:
+        if names and name not in names:
+            continue
+        if name in data["cases"]:
+            continue
+        if expression is None:
+            expression = data.get("sr_model") or fit_sr_model()
+            data["sr_model"] = expression
+        print(f"== {name}: {expression} on {list(interval)}, degree {degree}", flush=True)
+        data["cases"][name] = measure(name, expression, interval, degree)
+        RESULTS.write_text(json.dumps(data, indent=1) + "\n")
+    print(table(data))
+    if "sr_model" in data:
+        print(f"\nSR model: {data['sr_model']}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
