@@ -45,12 +45,13 @@ from exprc.ulp import ulp_spacing
 
 from .layout import float_of
 
-EXHAUSTIVE_PIECE = 1 << 13      # a piece with at most this many inputs is tested on all of them
-SAMPLE = 1 << 13                # otherwise on this many, stratified by value and by bits
+EXHAUSTIVE_PIECE = 1 << 14      # a piece with at most this many inputs is tested on all of them
+SAMPLE = 1 << 14                # otherwise on this many, stratified by value and by bits
 FIT_POINTS = 768                # Lawson's iteration runs on at most this many of them
 LAWSON_ITERATIONS = 24
-HOT_SPOTS = 6                   # a sampled piece is also tested on this many runs of
+HOT_SPOTS = 3                   # a sampled piece is also tested on degree + this many runs of
 HOT_WIDTH = 2048                # this many consecutive inputs (hot_spots)
+END_RUN = 2048                  # and on this many consecutive inputs at each end
 SUFFICIENT_ULP = 0.05           # a lower degree whose exact error is below this is used instead
 
 
@@ -82,7 +83,9 @@ def inputs(k0: int, k1: int, rng: np.random.Generator, extra=()) -> tuple[np.nda
     if n <= EXHAUSTIVE_PIECE:
         return float_of(np.arange(k0, k1 + 1, dtype=np.int64)), True
     lo, hi = (float(v) for v in float_of(np.int64([k0, k1])))
-    ends = np.concatenate([np.arange(k0, k0 + 64), np.arange(k1 - 63, k1 + 1)])
+    # consecutive inputs at both ends: the polynomial's error peaks there (equioscillation) and
+    # so does Horner's rounding error far from the knot, where |t| is largest
+    ends = np.concatenate([np.arange(k0, k0 + END_RUN), np.arange(k1 - END_RUN + 1, k1 + 1)])
     by_keys = rng.integers(k0, k1 + 1, SAMPLE // 4)
     by_value = np.float32(rng.uniform(lo, hi, SAMPLE - SAMPLE // 4 - ends.size))
     xs = np.concatenate([float_of(np.concatenate([ends, by_keys])), by_value,
@@ -126,7 +129,7 @@ def exact_value(coeffs, x0: float, x: np.ndarray, scale: int = 0) -> np.ndarray:
 
 
 def hot_spots(coeffs, x0: float, x: np.ndarray, ref: np.ndarray, ulp: np.ndarray, k0: int, k1: int,
-              scale: int = 0, spots: int = HOT_SPOTS, width: int = HOT_WIDTH) -> np.ndarray:
+              scale: int = 0, width: int = HOT_WIDTH) -> np.ndarray:
     """Consecutive float32 inputs around the largest errors of the exact polynomial: a sample
     of a large piece misses the input where the rounding error adds most to them; every
     consecutive input there does not."""
@@ -134,6 +137,7 @@ def hot_spots(coeffs, x0: float, x: np.ndarray, ref: np.ndarray, ulp: np.ndarray
     e = np.abs(exact_value(coeffs, x0, x, scale) - ref) / ulp
     keys = key_of(x)
     out = []
+    spots = len(coeffs) - 3 + HOT_SPOTS        # degree + 3: more than the d + 2 equioscillation extrema
     for _ in range(spots):
         j = int(np.argmax(e))
         if not np.isfinite(e[j]) or e[j] < 0:
