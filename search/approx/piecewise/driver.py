@@ -25,7 +25,7 @@ from . import knots as knots_mod
 from .knots import Knots, PieceFitter
 from .program import build
 
-PROOF_ROUNDS = 12
+PROOF_ROUNDS = 30
 MAX_DEGREE = 8
 
 
