@@ -325,13 +325,14 @@ def approximate(function: str, interval: tuple[float, float] | None = None, max_
 
     piecewise=True: instead, a piecewise polynomial of the given degree with adaptive knots
     within max_ulp ULPs on every float32 input of interval, where function may be any exprc
-    expression in x (a PiecewiseResult; see search/approx/piecewise)."""
+    expression in x (a PiecewiseResult; see search/approx/piecewise); time_limit, max_ops and
+    the search settings do not apply there."""
     if piecewise:
         from .piecewise import approximate_piecewise
         if interval is None:
             raise ExprcError("a piecewise approximation needs an interval")
         return approximate_piecewise(function, interval, max_ulp=max_ulp, degree=degree, seed=seed,
-                                     time_limit=None if prove_all else time_limit, out_dir=out_dir)
+                                     out_dir=out_dir)       # every proof finishes: no time limit
     from exprc import ops as registry
     from exprc.parser import parse
     t0 = time.monotonic()
