@@ -199,3 +199,11 @@ def test_uniform_x_is_the_fewest_equal_pieces():
     assert k.met
     fewer, ok = knots._uniform(f, Layout.uniform_x(0, 4, k.count - 1))
     assert not ok
+
+
+def test_an_interval_from_minus_zero_covers_every_input():
+    """[-0, 1] holds every float32 from +0 to 1 and -0 itself (max(-0.0, 0.0) is -0.0, which
+    once left the positive range empty and 'proved' a single input)."""
+    from exprc.search.approx.verify import bit_ranges
+    ranges = bit_ranges((-0.0, 1.0))
+    assert sum(hi - lo for lo, hi in ranges) == int(key_of(np.float32([1.0]))[0]) + 2

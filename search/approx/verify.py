@@ -55,7 +55,7 @@ def bit_ranges(interval: tuple[float, float] | None) -> list[tuple[int, int]]:
         raise ValueError("interval must have a <= b")
     out = []
     if b >= 0:
-        lo = float32_bits(max(a, 0.0))
+        lo = 0 if a <= 0 else float32_bits(a)        # from +0 (max(-0.0, 0.0) is -0.0)
         out.append((lo, float32_bits(b) + 1))
     if a < 0 or (a == 0 and math.copysign(1, a) < 0):
         hi_val = min(b, -0.0) if b < 0 else -0.0

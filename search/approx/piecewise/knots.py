@@ -69,7 +69,7 @@ class PieceFitter:
         if not np.all(np.isfinite(ref)):
             bad = x[~np.isfinite(ref)][0]
             return Piece(cells, (k0, k1), float(x[0]), (0.0,) * (self.degree + 3), np.inf, float(bad), x.size,
-                         exhaustive)
+                         exhaustive, scale=self.scale)
         best = None
         for form in self.forms(x, ref):
             # t is measured from the end where |f| is smaller (there the ULP is smallest, so c0's
@@ -152,17 +152,19 @@ def uniform_x(fitter: PieceFitter, max_cells: int = MAX_CELLS, start: int = 1) -
     """The fewest equal-width pieces in x (at least start) that pass: doubling, then bisection
     on the count."""
     layout_of = lambda n: Layout.uniform_x(fitter.a, fitter.b, n)   # noqa: E731
-    n, passing = start, None
-    while n <= max_cells:
+    n, passing = min(start, max_cells), None
+    while True:
         pieces, ok = _uniform(fitter, layout_of(n))
         if ok:
             passing = (n, pieces)
             break
-        n *= 2
+        if n >= max_cells:
+            break
+        n = min(2 * n, max_cells)
     if passing is None:
-        pieces, _ = _uniform(fitter, layout_of(max_cells), stop_on_failure=False)
-        return Knots("uniform x", layout_of(max_cells), pieces, met=False,
-                     notes=[f"{max_cells} equal pieces do not reach the target"])
+        pieces, ok = _uniform(fitter, layout_of(max_cells), stop_on_failure=False)
+        return Knots("uniform x", layout_of(max_cells), pieces, met=ok,
+                     notes=[] if ok else [f"{max_cells} equal pieces do not reach the target"])
     lo, hi = max(start, n // 2 + 1), n          # n passes, n // 2 does not (or n == start)
     while lo < hi:
         mid = (lo + hi) // 2
@@ -178,7 +180,7 @@ def uniform_x(fitter: PieceFitter, max_cells: int = MAX_CELLS, start: int = 1) -
 def _bits_shifts(fitter: PieceFitter, max_cells: int, max_shift: int | None = None):
     """Shifts from the coarsest (one or two cells, or max_shift) to the finest allowed."""
     ka, kb = (int(k) for k in key_of(np.float32([fitter.a, fitter.b])))
-    shift = max(1, int(kb - ka).bit_length())
+    shift = min(31, max(1, int(kb - ka).bit_length()))     # int32 shift counts are taken mod 32
     if max_shift is not None:
         shift = min(shift, max_shift)
     while shift >= 0:
@@ -278,6 +280,8 @@ def adaptive(fitter: PieceFitter, kind: str, max_cells: int = MAX_CELLS, min_cel
         best = (layout, pieces, ok)
         if ok:
             break
+    if best is None:
+        raise ValueError("no layout with enough cells")
     layout, pieces, ok = best
     split = len(pieces)
     if ok:
@@ -308,7 +312,10 @@ def finer(fitter: PieceFitter, knots: Knots) -> Knots | None:
         except ValueError:           # no finer layout within MAX_CELLS
             return None
     if knots.method.startswith("adaptive") and 2 * knots.layout.cells <= MAX_CELLS:
-        k = adaptive(fitter, knots.layout.kind, min_cells=2 * knots.layout.cells)
+        try:
+            k = adaptive(fitter, knots.layout.kind, min_cells=2 * knots.layout.cells)
+        except ValueError:
+            return None
         return k if k.layout.cells > knots.layout.cells else None
     return None
 
