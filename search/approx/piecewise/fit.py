@@ -43,7 +43,7 @@ import numpy as np
 
 from exprc.ulp import ulp_spacing
 
-from .layout import float_of
+from .layout import float_of, key_of
 
 EXHAUSTIVE_PIECE = 1 << 14      # a piece with at most this many inputs is tested on all of them
 SAMPLE = 1 << 14                # otherwise on this many, stratified by value and by bits
@@ -133,7 +133,6 @@ def hot_spots(coeffs, x0: float, x: np.ndarray, ref: np.ndarray, ulp: np.ndarray
     """Consecutive float32 inputs around the largest errors of the exact polynomial: a sample
     of a large piece misses the input where the rounding error adds most to them; every
     consecutive input there does not."""
-    from .layout import key_of
     e = np.abs(exact_value(coeffs, x0, x, scale) - ref) / ulp
     keys = key_of(x)
     out = []

@@ -63,8 +63,7 @@ class PieceFitter:
             return Piece(cells, (k0, k1), 0.0, (0.0,) * (self.degree + 3), 0.0, None, 0, True, scale=self.scale)
         rng = np.random.default_rng([self.seed, k0 + (1 << 32), k1 + (1 << 32)])   # keys may be negative
         x, exhaustive = fitting.inputs(k0, k1, rng, extra)
-        with np.errstate(all="ignore"):
-            ref = np.asarray(self.reference(x.astype(np.float64)), dtype=np.float64)
+        ref = self.values(x)
         ulp = ulp_spacing(ref)
         if not np.all(np.isfinite(ref)):
             bad = x[~np.isfinite(ref)][0]
@@ -79,9 +78,7 @@ class PieceFitter:
             xs, refs, ulps = x, ref, ulp
             if not exhaustive:
                 hot = fitting.hot_spots(coeffs, x0, x, ref, ulp, k0, k1, self.scale)
-                with np.errstate(all="ignore"):
-                    hot_ref = np.asarray(self.reference(hot.astype(np.float64)), dtype=np.float64)
-                xs, refs = np.concatenate([x, hot]), np.concatenate([ref, hot_ref])
+                xs, refs = np.concatenate([x, hot]), np.concatenate([ref, self.values(hot)])
                 ulps = ulp_spacing(refs)
             coeffs, err = fitting.refine(coeffs, x0, xs, refs, ulps, self.target, form, self.scale)
             j = int(np.argmax(err))
@@ -92,6 +89,11 @@ class PieceFitter:
             if self.ok(best):
                 break
         return best
+
+    def values(self, x: np.ndarray) -> np.ndarray:
+        """The float64 reference at float32 inputs."""
+        with np.errstate(all="ignore"):
+            return np.asarray(self.reference(x.astype(np.float64)), dtype=np.float64)
 
     def forms(self, x: np.ndarray, ref: np.ndarray) -> list[str]:
         """The piece forms (fit.FORMS) worth trying, most promising first: through a zero of f
@@ -107,7 +109,7 @@ class PieceFitter:
     def ok(self, piece: Piece) -> bool:
         """The precision test: within the target on every input, or with SAMPLED_MARGIN to
         spare on a sample (the worst of 10**8 inputs is typically a few hundredths of an ULP
-        above the worst of 8192)."""
+        above the worst of a sample of fit.SAMPLE plus its runs)."""
         return piece.max_ulp <= self.target - (0 if piece.exhaustive else SAMPLED_MARGIN)
 
 
@@ -268,13 +270,12 @@ def adaptive(fitter: PieceFitter, kind: str, max_cells: int = MAX_CELLS, min_cel
     bits: one key bit at a time) until splitting on it (AutoKnots) meets the target everywhere,
     then neighbouring pieces are merged into the longest runs that pass (_merge)."""
     if kind == "x":
-        layouts = (Layout.uniform_x(fitter.a, fitter.b, 1 << level)
-                   for level in range(0, max_cells.bit_length()) if 1 << level <= max_cells)
+        layouts = (Layout.uniform_x(fitter.a, fitter.b, 1 << level) for level in range(max_cells.bit_length()))
     else:
         layouts = _bits_shifts(fitter, max_cells)
     best = None
     for layout in layouts:
-        if layout.cells < min_cells and layout.cells * 2 <= max_cells:
+        if layout.cells < min_cells and layout.cells * 2 <= max_cells:   # (the finest allowed one is kept)
             continue
         pieces, ok = _split(fitter, layout)
         best = (layout, pieces, ok)

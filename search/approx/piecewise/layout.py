@@ -68,6 +68,12 @@ class Layout:
         return Layout("bits", a32, b32, (kb >> shift) - (ka >> shift) + 1, shift=shift)
 
     @property
+    def from_plus_zero(self) -> bool:
+        """[+0 or more, b]: the key is the float's bits (a negative x outside the interval has
+        negative int32 bits, so cell 0 after clamping)."""
+        return not np.signbit(np.float32(self.a))
+
+    @property
     def key_range(self) -> tuple[int, int]:
         """Keys of the first and last float32 input of [a, b]."""
         return int(key_of(np.float32([self.a]))[0]), int(key_of(np.float32([self.b]))[0])
@@ -82,7 +88,7 @@ class Layout:
             c = np.clip(c, -2.0 ** 31, 2.0 ** 31 - 1).astype(np.int64)
         else:
             ka = self.key_range[0]
-            key = x.view(np.int32).astype(np.int64) if not np.signbit(np.float32(self.a)) else key_of(x)
+            key = x.view(np.int32).astype(np.int64) if self.from_plus_zero else key_of(x)
             c = (key >> self.shift) - (ka >> self.shift)
         return np.clip(c, 0, self.cells - 1)
 
@@ -92,8 +98,7 @@ class Layout:
             d = ir.apply("sub", x, ir.const(self.a, F32))
             return ir.apply("toint", ir.apply("mul", d, ir.const(self.scale, F32)))
         ka = self.key_range[0]
-        if not np.signbit(np.float32(self.a)):       # [+0 or more, b]: the key is the bits
-            # (a negative x outside the interval has negative int32 bits: cell 0 after clamping)
+        if self.from_plus_zero:
             key = ir.apply("shr", ir.apply("asint", x), ir.const(self.shift, I32))
         else:
             key = ir.apply("shr", _key_program(x), ir.const(self.shift, I32))

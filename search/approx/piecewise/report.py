@@ -37,6 +37,7 @@ def error_along(result, m, n: int = 1 << 15) -> tuple[np.ndarray, np.ndarray]:
     """The chosen program's error in ULPs on inputs spread over the interval by value and bits."""
     import exprc
     from exprc.ulp import ulp_spacing
+    from .fit import ulp_error
     from .layout import float_of, key_of
     a, b = result.interval
     rng = np.random.default_rng(1)
@@ -45,7 +46,7 @@ def error_along(result, m, n: int = 1 << 15) -> tuple[np.ndarray, np.ndarray]:
     y = exprc.compile(m.program, dtype="float32", variables=["x"])(x)
     ref = exprc.compile(result.expression, dtype="float64", variables=["x"])(x.astype(np.float64))
     with np.errstate(all="ignore"):
-        return x, np.abs(y.astype(np.float64) - ref) / ulp_spacing(ref)
+        return x, ulp_error(y, ref, ulp_spacing(ref))
 
 
 def write_result(result, out: Path) -> Path:
