@@ -16,6 +16,7 @@ from exprc.errors import ExprcError
 from exprc.search.approx.piecewise import approximate_piecewise, fit, knots
 from exprc.search.approx.piecewise.layout import Layout, float_of, key_of
 from exprc.search.approx.piecewise.program import build
+from exprc.search.approx.piecewise.symmetry import detect
 
 RNG = np.random.default_rng(7)
 
@@ -132,7 +133,8 @@ def test_program_gives_the_same_bits_on_every_backend(tanh_result, backend, tmp_
 def test_expression_with_a_zero_inside_the_interval():
     """tanh is 0 at 0, inside [-1, 1]: the piece holding 0 is measured from 0 with c0 = 0, so
     relative accuracy holds down to the subnormals on both sides."""
-    r = approximate_piecewise("tanh(x)", (-1, 1), degree=5, methods=["adaptive x"], measure_speed=False)
+    r = approximate_piecewise("tanh(x)", (-1, 1), degree=5, methods=["adaptive x"], measure_speed=False,
+                              symmetry=False)
     m = r.method("adaptive x")
     assert m.met, m.proof
 
@@ -156,6 +158,7 @@ def test_report_files(tmp_path):
     x = np.float32(RNG.uniform(-2, 2, 1000))
     assert np.array_equal(again(x), exprc.compile(r.best().program, dtype="float32", variables=["x"])(x))
     assert "pieces" in (tmp_path / "report.md").read_text()
+    assert front["symmetry"] == "even" and pieces["pieces_of"] == "|x|"
     for name in ("best.c", "best.ll", "best_triton.py"):
         assert (tmp_path / name).stat().st_size > 0
 
@@ -207,3 +210,27 @@ def test_an_interval_from_minus_zero_covers_every_input():
     from exprc.search.approx.verify import bit_ranges
     ranges = bit_ranges((-0.0, 1.0))
     assert sum(hi - lo for lo, hi in ranges) == int(key_of(np.float32([1.0]))[0]) + 2
+
+
+@pytest.mark.parametrize("expr, interval, parity", [
+    ("exp(-x*x/2)", (-5, 5), "even"), ("cos(x) + x*x", (-1, 3), "even"), ("tanh(x)", (-9, 2), "odd"),
+    ("x*exp(-x*x)", (-1, 1), "odd"), ("exp(x)", (-1, 1), None), ("tanh(x) + 1e-9*x*x", (-1, 1), None),
+    ("exp(-x*x)", (0, 1), None), ("x*x + x", (-1, 1), None),
+])
+def test_parity_is_detected_on_intervals_around_zero(expr, interval, parity):
+    ref = exprc.compile(expr, dtype="float64", variables=["x"])
+    assert detect(ref, interval).parity == parity
+
+
+def test_an_odd_function_needs_only_the_pieces_of_its_positive_half():
+    """tanh on [-2, 2]: the pieces of [0, 2], evaluated at |x| with x's sign put back; proven
+    over both signs, and f(-x) is exactly -f(x), -0.0 included."""
+    both = approximate_piecewise("tanh(x)", (-2, 2), degree=4, methods=["adaptive bits"], measure_speed=False)
+    half = approximate_piecewise("tanh(x)", (0, 2), degree=4, methods=["adaptive bits"], measure_speed=False)
+    m = both.method("adaptive bits")
+    assert both.parity == "odd" and m.met
+    assert m.knots.count == half.method("adaptive bits").knots.count
+    assert m.proof.count > 2 * (1 << 30)                 # every float32 of [-2, 2]
+    k = exprc.compile(m.program, dtype="float32", variables=["x"])
+    x = np.concatenate([np.float32(RNG.uniform(0, 2, 5000)), np.float32([0.0, 1e-45, 2.0])])
+    assert np.array_equal(k(-x).view(np.uint32), (-k(x)).view(np.uint32))

@@ -14,7 +14,6 @@ exprc/mathlib/float32.json.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
@@ -36,6 +35,8 @@ def register(sub) -> None:
     p.add_argument("--degree", type=int, default=4, help="with --piecewise: the polynomial degree of each piece")
     p.add_argument("--knots", nargs="+", metavar="METHOD", default=None,
                    help="with --piecewise: knot methods to try (default all): adaptive-x adaptive-bits uniform-x uniform-bits")
+    p.add_argument("--no-symmetry", action="store_true",
+                   help="with --piecewise: fit both halves of an even or odd function (default: pieces for |x| only)")
     p.add_argument("--dtype", default="f32", choices=["f32", "float32"], help="only float32 is supported")
     p.add_argument("--max-ops", type=int, default=10)
     p.add_argument("--time", type=float, default=600.0, help="time limit in seconds for the whole run (baselines, search, refinement, proofs); "
@@ -117,10 +118,11 @@ def cmd_piecewise(args) -> int:
     from .piecewise.report import methods_table
     if args.interval is None:
         raise ExprcError("--piecewise needs --interval A B")
-    methods = None if args.knots is None else [m.replace("-", " ") for m in args.knots]
+    methods = args.knots
     say = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     result = approximate_piecewise(args.function, tuple(args.interval), max_ulp=args.max_ulp, degree=args.degree,
-                                   methods=methods, seed=args.seed, out_dir=args.output, log=say)
+                                   methods=methods, seed=args.seed, out_dir=args.output, log=say,
+                                   symmetry=not args.no_symmetry)
     print(methods_table(result))
     best = result.best()
     if best is None:

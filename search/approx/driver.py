@@ -12,7 +12,6 @@ core of a whole function and is scored as the whole function.
 """
 from __future__ import annotations
 
-import json
 import math
 import time
 import weakref
@@ -28,7 +27,7 @@ from exprc.program import Program
 from exprc.ulp import ulp_spacing
 
 from .. import trees
-from .baselines import Seed, seeds as make_seeds
+from .baselines import seeds as make_seeds
 from ..evolution import NSGA2
 from ..fitting import levenberg_marquardt, refine_float32
 from .reduction import TEMPLATES, Template

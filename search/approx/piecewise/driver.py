@@ -23,7 +23,7 @@ from exprc.errors import ExprcError
 from ..verify import Verification, verify
 from . import knots as knots_mod
 from .knots import Knots, PieceFitter
-from .program import build
+from .symmetry import Fold, detect
 
 PROOF_ROUNDS = 30
 MAX_DEGREE = 8
@@ -69,6 +69,7 @@ class PiecewiseResult:
     original_proof: Verification | None
     seconds: float
     notes: list[str] = field(default_factory=list)
+    parity: str | None = None           # "even" or "odd": pieces for |x| only (symmetry.py)
 
     def best(self) -> MethodResult | None:
         """Fewest pieces among the proven results within the target (then the fastest)."""
@@ -120,11 +121,11 @@ def timing_inputs(interval: tuple[float, float], n: int = 1 << 20) -> np.ndarray
     return np.random.default_rng(0).uniform(interval[0], interval[1], n).astype(np.float32)
 
 
-def _prove(fitter: PieceFitter, k: Knots, reference: ir.Node, interval, deadline: float | None,
+def _prove(fitter: PieceFitter, k: Knots, fold: Fold, reference: ir.Node, interval, deadline: float | None,
            log: Callable[[str], None]) -> tuple[Knots, ir.Node, Verification | None]:
-    """Prove k over every input; where the proof finds an input beyond the target, refit (or
-    split) its piece, or move to the next finer uniform layout, and prove again."""
-    node = build(k)
+    """Prove k over every input of interval; where the proof finds an input beyond the target,
+    refit (or split) its piece, or move to the next finer uniform layout, and prove again."""
+    node = fold.build(k)
     proof = None
     for _ in range(PROOF_ROUNDS):
         proof = verify(node, reference, interval=interval, deadline=deadline)
@@ -134,7 +135,7 @@ def _prove(fitter: PieceFitter, k: Knots, reference: ir.Node, interval, deadline
         if ok or proof.worst_input is None or not k.met:
             return k, node, proof
         found = f"  {k.method}: proof found {proof.max_ulp:.3f} ULP at x = {proof.worst_input!r}"
-        if knots_mod.repair(fitter, k, proof.worst_input):
+        if knots_mod.repair(fitter, k, fold.point(proof.worst_input)):
             log(found + "; piece refitted or split, proving again")
         else:
             nxt = knots_mod.finer(fitter, k)
@@ -142,18 +143,20 @@ def _prove(fitter: PieceFitter, k: Knots, reference: ir.Node, interval, deadline
                 return k, node, proof
             log(found + f"; trying {nxt.count} pieces")
             k = nxt
-        node = build(k)
+        node = fold.build(k)
     return k, node, proof
 
 
 def approximate_piecewise(expression: str, interval: tuple[float, float], max_ulp: float = 1.0,
                           degree: int = 4, methods=None, seed: int = 0, time_limit: float | None = None,
                           out_dir: str | Path | None = None, log: Callable[[str], None] | None = None,
-                          measure_speed: bool = True) -> PiecewiseResult:
+                          measure_speed: bool = True, symmetry: bool = True) -> PiecewiseResult:
     """Piecewise float32 approximations of expression (exprc text in x, or a function name) on
     interval, within max_ulp ULPs on every float32 input of it, one polynomial of the given
     degree per piece, by each knot method (all of knots.METHODS unless named). Proofs are
-    exhaustive; time_limit (seconds) makes proofs that cannot finish in it come back unproven."""
+    exhaustive; time_limit (seconds) makes proofs that cannot finish in it come back unproven.
+    symmetry: an even or odd function on an interval around 0 gets pieces for |x| only
+    (symmetry.py)."""
     import exprc
     from ..driver import checked_interval
     t_start = time.monotonic()
@@ -164,20 +167,24 @@ def approximate_piecewise(expression: str, interval: tuple[float, float], max_ul
         raise ExprcError(f"max_ulp must be a number of ULPs, at least 0.5, got {max_ulp!r}")
     text, reference = reference_of(expression)
     interval = checked_interval(text, interval)
-    names = list(knots_mod.METHODS) if methods is None else list(methods)
+    names = list(knots_mod.METHODS) if methods is None else [str(m).replace("-", " ") for m in methods]
     unknown = [m for m in names if m not in knots_mod.METHODS]
     if unknown:
-        raise ExprcError(f"unknown knot method {unknown[0]!r}; have {', '.join(knots_mod.METHODS)}")
+        have = ", ".join(m.replace(" ", "-") for m in knots_mod.METHODS)
+        raise ExprcError(f"unknown knot method {unknown[0].replace(' ', '-')!r}; have {have}")
     ref_kernel = exprc.compile(reference, dtype="float64", variables=["x"])
     deadline = None if time_limit is None else t_start + time_limit
+    fold = detect(ref_kernel, interval, seed) if symmetry else Fold()
+    if fold.parity:
+        log(fold.describe(interval))
     results = []
     for name in names:
         t0 = time.monotonic()
-        fitter = PieceFitter(ref_kernel, interval, degree, float(max_ulp), seed)
+        fitter = PieceFitter(ref_kernel, fold.interval(interval), degree, float(max_ulp), seed)
         k = knots_mod.METHODS[name](fitter)
         log(f"{name}: {k.count} pieces on {k.layout.cells} cells, sampled max {k.max_ulp:.3f} ULP"
             + ("" if k.met else " (target not met)"))
-        k, node, proof = _prove(fitter, k, reference, interval, deadline, log)
+        k, node, proof = _prove(fitter, k, fold, reference, interval, deadline, log)
         r = MethodResult(name, k, node, proof, fits=fitter.fits, seconds=time.monotonic() - t0, target=float(max_ulp))
         if proof is not None:
             log(f"  {name}: {k.count} pieces, proven max {proof.max_ulp:.3f} ULP over {proof.count:,} inputs")
@@ -192,7 +199,8 @@ def approximate_piecewise(expression: str, interval: tuple[float, float], max_ul
         for m in results:
             m.ns_per_element = timings[m.method]
     result = PiecewiseResult(text, interval, degree, float(max_ulp), results, original_ns, original_proof,
-                             time.monotonic() - t_start)
+                             time.monotonic() - t_start, notes=[fold.describe(interval)] if fold.parity else [],
+                             parity=fold.parity)
     if out_dir is not None:
         result.write(out_dir)
     return result

@@ -23,9 +23,10 @@ def methods_table(result) -> str:
     return "\n".join(rows)
 
 
-def _pieces_json(m) -> dict:
+def _pieces_json(m, parity: str | None = None) -> dict:
     k = m.knots
-    return {"method": m.method, "layout": {"kind": k.layout.kind, "a": k.layout.a, "b": k.layout.b,
+    return {"method": m.method, "pieces_of": {None: "x", "even": "|x|", "odd": "|x|, sign of x applied"}[parity],
+            "layout": {"kind": k.layout.kind, "a": k.layout.a, "b": k.layout.b,
                                            "cells": k.layout.cells, "scale": k.layout.scale, "shift": k.layout.shift},
             "coefficients_scaled_by": f"2**{k.pieces[0].scale}" if k.pieces[0].scale else 1,
             "pieces": [{"interval": list(p.interval), "cells": list(p.cells), "x0": p.x0, "coefficients": list(p.coeffs),
@@ -53,7 +54,8 @@ def write_result(result, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     (out / "front.json").write_text(json.dumps({
         "expression": result.expression, "interval": list(result.interval), "degree": result.degree,
-        "max_ulp": result.target, "original_ns_per_element": result.original_ns,
+        "max_ulp": result.target, "symmetry": result.parity, "notes": result.notes,
+        "original_ns_per_element": result.original_ns,
         "original_max_ulp": None if result.original_proof is None else round(result.original_proof.max_ulp, 4),
         "methods": [m.as_json() for m in result.methods]}, indent=1) + "\n")
     best = result.best()
@@ -64,11 +66,11 @@ def write_result(result, out: Path) -> Path:
              "the original is the expression compiled by exprc in float32"
              + (f" ({result.original_ns:.3f} ns/element" if result.original_ns else " (")
              + (f", max {result.original_proof.max_ulp:.3f} ULP proven)." if result.original_proof else ")."), "",
-             methods_table(result), ""]
+             methods_table(result), ""] + [note + "." for note in result.notes] + ([""] if result.notes else [])
     if best is None:
         lines += ["No knot method met the target: see the notes in front.json.", ""]
     else:
-        (out / "pieces.json").write_text(json.dumps(_pieces_json(best), indent=1) + "\n")
+        (out / "pieces.json").write_text(json.dumps(_pieces_json(best, result.parity), indent=1) + "\n")
         write_code(best.program, "exprc_piecewise", out)
         _plot(result, best, out / "error.png")
         lines += [f"Chosen: {best.method}, {best.knots.count} pieces (fewest pieces within the target), "
@@ -91,7 +93,8 @@ def _plot(result, m, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 3.5), dpi=120)
     ax.plot(x, err, ",", color="C0", alpha=0.6)
     for p in m.knots.pieces[1:]:
-        ax.axvline(p.interval[0], color="C3", lw=0.4, alpha=0.5)
+        for knot in (p.interval[0], -p.interval[0]) if result.parity else (p.interval[0],):
+            ax.axvline(knot, color="C3", lw=0.4, alpha=0.5)
     ax.axhline(result.target, color="k", lw=0.8, ls=":", label=f"{result.target:g} ULP")
     a, b = result.interval
     if a > 0 and b / a > 1e3:
