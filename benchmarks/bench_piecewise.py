@@ -70,9 +70,11 @@ def measure(name: str, expression: str, interval, degree: int) -> dict:
     runs = {k: (lambda k=k: kernels[k](x, out=out, threads=1)) for k in kernels}
     ms = interleaved_median_ms(runs, REPEAT)
     ns = {k: round(1e6 * v / x.size, 3) for k, v in ms.items()}
-    best = r.best()
+    for m in r.methods:
+        m.ns_per_element = ns[m.method]
+    best = r.best()                              # fewest pieces, then the fastest
     return {"name": name, "expression": r.expression, "interval": list(r.interval), "degree": degree,
-            "original_ns": ns["original"],
+            "symmetry": r.parity, "original_ns": ns["original"],
             "original_max_ulp": None if r.original_proof is None else round(r.original_proof.max_ulp, 4),
             "methods": {m.method: {**m.as_json(), "ns_per_element": ns[m.method]} for m in r.methods},
             "best": None if best is None else best.method, "seconds": round(time.monotonic() - t0, 1)}
@@ -95,10 +97,10 @@ def table(data: dict) -> str:
         adaptive = [m[k] for k in ("adaptive x", "adaptive bits") if m[k]["met"]]
         fewest = min(adaptive, key=lambda e: e["pieces"]) if adaptive else None
         ratio = (f"{m['uniform x']['pieces'] / fewest['pieces']:.1f}x" if fewest and m["uniform x"]["met"] else "-")
-        met = [k for k in m if m[k]["met"]]       # the chosen one: fewest pieces, then fastest
-        best = min(met, key=lambda k: (m[k]["pieces"], m[k]["ns_per_element"])) if met else None
+        best = c["best"]
         b = m[best] if best else None
-        rows.append(f"| {c['name']} | [{c['interval'][0]:g}, {c['interval'][1]:g}] | {c['degree']} | "
+        fold = {"even": " (even: pieces of |x|)", "odd": " (odd: pieces of |x|)"}.get(c.get("symmetry"), "")
+        rows.append(f"| {c['name']} | [{c['interval'][0]:g}, {c['interval'][1]:g}]{fold} | {c['degree']} | "
                     f"{cell('adaptive x')} | {cell('adaptive bits')} | {cell('uniform x')} | {cell('uniform bits')} | "
                     f"{ratio} | " + (f"{b['max_ulp']:.3f} ({best}) | {b['ns_per_element']:.3f} | " if b else "- | - | ")
                     + f"{c['original_ns']:.3f} ({c['original_max_ulp']:.3f}) | "
@@ -109,7 +111,9 @@ def table(data: dict) -> str:
 def main(argv: list[str]) -> None:
     fresh = "--fresh" in argv
     names = [a for a in argv if not a.startswith("--")]
-    data = {"cases": {}} if fresh else load()
+    data = load()
+    if fresh:                                    # the SR model is kept: the same model is approximated
+        data = {"cases": {}, **({"sr_model": data["sr_model"]} if "sr_model" in data else {})}
     from exprc.backends.llvm.target import target
     t = target()
     data["machine"] = f"{platform.machine()} {t.cpu}, {t.width('float32')} float32 lanes, {os.cpu_count()} cores"

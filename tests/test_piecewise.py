@@ -36,21 +36,39 @@ def test_keys_are_monotone_and_invertible():
     assert key_of(np.float32([-0.0]))[0] == -1 and key_of(np.float32([0.0]))[0] == 0
 
 
+def _floats64(n=20000, lo=-10.0, hi=10.0):
+    bits = RNG.integers(0, 1 << 64, n, dtype=np.uint64).view(np.float64)
+    bits = bits[np.isfinite(bits)]
+    return np.concatenate([bits, RNG.uniform(lo, hi, n), [0.0, -0.0, 5e-324, -5e-324, lo, hi]])
+
+
+def test_float64_keys_are_monotone_and_invertible():
+    x = np.sort(_floats64())
+    k = key_of(x, "float64")
+    assert np.all(np.diff(k) >= 0)
+    assert np.array_equal(float_of(k, "float64").view(np.uint64), x.view(np.uint64))
+    assert key_of(np.float64([-0.0]), "float64")[0] == -1 and key_of(np.float64([0.0]), "float64")[0] == 0
+
+
 LAYOUTS = [Layout.uniform_x(0, 9, 387), Layout.uniform_x(-5, 5, 64), Layout.uniform_x(1e-6, 1, 1000),
-           Layout.uniform_bits(0, 9, 20), Layout.uniform_bits(-5, 5, 22), Layout.uniform_bits(1e-6, 1, 18)]
+           Layout.uniform_bits(0, 9, 20), Layout.uniform_bits(-5, 5, 22), Layout.uniform_bits(1e-6, 1, 18),
+           Layout.uniform_x(0, 9, 387, "float64"), Layout.uniform_x(-5, 5, 64, "float64"),
+           Layout.uniform_bits(0, 9, 49, "float64"), Layout.uniform_bits(-5, 5, 51, "float64"),
+           Layout.uniform_bits(1e-6, 1, 47, "float64")]
 
 
-@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda lay: f"{lay.kind}[{lay.a:g},{lay.b:g}]/{lay.cells}")
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda lay: f"{lay.dtype}-{lay.kind}[{lay.a:g},{lay.b:g}]/{lay.cells}")
 def test_cell_index_in_numpy_is_the_programs(layout):
     """The numpy emulation that assigns test inputs to pieces is the program's own index, on
     every input including the knots' neighbours and inputs outside the interval."""
-    x = _floats(lo=layout.a, hi=layout.b)
+    dt = layout.dtype
+    x = _floats(lo=layout.a, hi=layout.b) if dt == "float32" else _floats64(lo=layout.a, hi=layout.b)
     starts = layout.first_keys(np.arange(layout.cells))
-    near = float_of(np.concatenate([starts + d for d in (-2, -1, 0, 1, 2)]))
+    near = float_of(np.concatenate([starts + d for d in (-2, -1, 0, 1, 2)]), dt)
     x = np.concatenate([x, near])
-    node = ir.apply("tofloat", layout.program(ir.var("x", "float32")))
-    k = exprc.compile(node, dtype="float32", variables=["x"])
-    got = np.clip(k(x).astype(np.int64), 0, layout.cells - 1)     # the table clamps the same way
+    node = ir.apply("tofloat", layout.program(ir.var("x", dt)))
+    k = exprc.compile(node, dtype=dt, variables=["x"])
+    got = np.clip(k(x), 0, layout.cells - 1).astype(np.int64)     # the table clamps the same way
     assert np.array_equal(got, layout.cell(x))
 
 
@@ -234,3 +252,44 @@ def test_an_odd_function_needs_only_the_pieces_of_its_positive_half():
     k = exprc.compile(m.program, dtype="float32", variables=["x"])
     x = np.concatenate([np.float32(RNG.uniform(0, 2, 5000)), np.float32([0.0, 1e-45, 2.0])])
     assert np.array_equal(k(-x).view(np.uint32), (-k(x)).view(np.uint32))
+
+
+def test_float64_piece_evaluation_is_the_kernels():
+    """fit64.evaluate64 (the generic kernel the fitter judges pieces with) gives the bits of the
+    piece's own program."""
+    from exprc.search.approx.piecewise import fit64
+    from exprc.parser import parse
+    ref = fit64.Reference(parse("tanh(x)", dtype="float64"))
+    coeffs = fit64.fit64(ref, 1.25, 1.3, 1.25, 8, "head", 0)
+    piece = fit.Piece((0, 1), (0, 1), 1.25, coeffs, 0.0, None, 0, False, dtype="float64")
+    k = knots.Knots("uniform x", Layout.uniform_x(1.25, 1.3, 1, "float64"), [piece])
+    x = RNG.uniform(1.25, 1.3, 5000)
+    got = exprc.compile(build(k), dtype="float64", variables=["x"])(x)
+    assert np.array_equal(got.view(np.uint64), fit64.evaluate64(coeffs, 1.25, x).view(np.uint64))
+    assert fit64.ulp_error64(got[:500], *ref(x[:500])).max() < 1.0
+
+
+def test_float64_results_are_checked_on_a_sample_and_labelled(tmp_path):
+    """A float64 program: float64 tables and Horner, within the target on its sampled check and
+    on an independent sample against mpmath; never called proven."""
+    from exprc.ulp import report_vs_mpmath
+    import mpmath
+    r = approximate_piecewise("tanh(x)", (0, 1), degree=8, dtype="float64", methods=["adaptive bits"],
+                              out_dir=tmp_path)
+    m = r.best()
+    assert m is not None and m.met and not m.proof.exhaustive and m.proof.count > 30000
+    assert m.program.dtype == "float64"
+    x = np.random.default_rng(3).uniform(0, 1, 3000)
+    y = exprc.compile(m.program, dtype="float64", variables=["x"])(x)
+    assert report_vs_mpmath(mpmath.tanh, x, y, "float64").max_ulp <= 1.0
+    front = json.loads((tmp_path / "front.json").read_text())
+    assert front["dtype"] == "float64" and front["methods"][0]["verified"] == "sampled"
+    assert "sampled" in (tmp_path / "report.md").read_text()
+
+
+def test_float64_is_refused_outside_piecewise():
+    from exprc.search import approximate
+    with pytest.raises(ExprcError, match="float64 is supported with piecewise"):
+        approximate("exp", (0, 1), dtype="float64")
+    with pytest.raises(ExprcError, match="dtype must be"):
+        approximate_piecewise("tanh", (0, 1), dtype="float16")

@@ -37,7 +37,8 @@ def register(sub) -> None:
                    help="with --piecewise: knot methods to try (default all): adaptive-x adaptive-bits uniform-x uniform-bits")
     p.add_argument("--no-symmetry", action="store_true",
                    help="with --piecewise: fit both halves of an even or odd function (default: pieces for |x| only)")
-    p.add_argument("--dtype", default="f32", choices=["f32", "float32"], help="only float32 is supported")
+    p.add_argument("--dtype", default="f32", choices=["f32", "float32", "f64", "float64"],
+                   help="float32 (proofs exhaustive); float64 only with --piecewise (checked on a sample)")
     p.add_argument("--max-ops", type=int, default=10)
     p.add_argument("--time", type=float, default=600.0, help="time limit in seconds for the whole run (baselines, search, refinement, proofs); "
                         "a proof that cannot finish in it leaves its point marked sampled")
@@ -88,6 +89,8 @@ def cmd_approx(args) -> int:
         raise ExprcError("name a function to approximate, or give --library")
     if args.piecewise:
         return cmd_piecewise(args)
+    if args.dtype in ("f64", "float64"):
+        raise ExprcError("--dtype float64 is supported with --piecewise only")
     if args.interval is None and not args.whole:
         raise ExprcError("give --interval A B, or --whole for a whole function")
     if args.max_ops < 1:
@@ -122,13 +125,14 @@ def cmd_piecewise(args) -> int:
     say = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     result = approximate_piecewise(args.function, tuple(args.interval), max_ulp=args.max_ulp, degree=args.degree,
                                    methods=methods, seed=args.seed, out_dir=args.output, log=say,
-                                   symmetry=not args.no_symmetry)
+                                   symmetry=not args.no_symmetry, dtype=args.dtype)
     print(methods_table(result))
     best = result.best()
     if best is None:
         print(f"no knot method reached {args.max_ulp:g} ULP at degree {args.degree}: try a higher --degree")
         return 1
-    print(f"best: {best.method}, {best.knots.count} pieces, max {best.proof.max_ulp:.4g} ULP proven over "
+    how = "proven" if best.proof.exhaustive else "on a sample of"
+    print(f"best: {best.method}, {best.knots.count} pieces, max {best.proof.max_ulp:.4g} ULP {how} over "
           f"{best.proof.count:,} inputs, {best.ns_per_element} ns/element (original {result.original_ns} ns)")
     print(f"wrote {args.output}/front.json, pieces.json, report.md, error.png, best.{{exprc,c,ll}}, best_triton.py")
     return 0

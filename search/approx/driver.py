@@ -314,7 +314,7 @@ def approximate(function: str, interval: tuple[float, float] | None = None, max_
                 time_limit: float = 60.0, seed: int = 0, population_size: int = 120, whole: bool = False,
                 sample_size: int = 16384, refine_sample_size: int = 1 << 17, out_dir: str | Path | None = None, checkpoint: str | None = None,
                 progress: Callable[[dict], None] | None = None, prove_all: bool = False,
-                piecewise: bool = False, max_ulp: float = 1.0, degree: int = 4):
+                piecewise: bool = False, max_ulp: float = 1.0, degree: int = 4, dtype: str = "float32"):
     """Search for float32 programs approximating `function` (an exprc op name such as exp2)
     on `interval`, or, with whole=True, for the core of a whole function behind a
     range-reduction template. Returns the exhaustively verified Pareto front (ops vs max ULP)
@@ -324,14 +324,16 @@ def approximate(function: str, interval: tuple[float, float] | None = None, max_
 
     piecewise=True: instead, a piecewise polynomial of the given degree with adaptive knots
     within max_ulp ULPs on every float32 input of interval, where function may be any exprc
-    expression in x (a PiecewiseResult; see search/approx/piecewise); time_limit, max_ops and
-    the search settings do not apply there."""
+    expression in x (a PiecewiseResult; see search/approx/piecewise), in dtype float32 or
+    float64 (sampled checks); time_limit, max_ops and the search settings do not apply there."""
     if piecewise:
         from .piecewise import approximate_piecewise
         if interval is None:
             raise ExprcError("a piecewise approximation needs an interval")
         return approximate_piecewise(function, interval, max_ulp=max_ulp, degree=degree, seed=seed,
-                                     out_dir=out_dir)       # every proof finishes: no time limit
+                                     out_dir=out_dir, dtype=dtype)       # every proof finishes: no time limit
+    if dtype not in ("float32", "f32"):
+        raise ExprcError("the approximation search is float32 only; float64 is supported with piecewise=True")
     from exprc import ops as registry
     from exprc.parser import parse
     t0 = time.monotonic()

@@ -30,13 +30,13 @@ def _ulp(point) -> str:
     return f"{point.max_ulp:.4g}" + ("" if point.verified == "exhaustive" else " (sampled)")
 
 
-def write_code(node, name: str, out: Path) -> None:
-    """best.exprc, best.c, best.ll and best_triton.py for a float32 program in x."""
+def write_code(node, name: str, out: Path, dtype: str = "float32") -> None:
+    """best.exprc, best.c, best.ll and best_triton.py for a program in x of dtype."""
     import exprc
     from exprc.backends.c_source import emit_c
     from exprc.printer import to_text
     (out / "best.exprc").write_text(to_text(node) + "\n")
-    k = exprc.compile(node, dtype="float32", variables=["x"])
+    k = exprc.compile(node, dtype=dtype, variables=["x"])
     (out / "best.c").write_text(emit_c(k.program, name=name))
     (out / "best.ll").write_text(k.source("llvm"))
     try:

@@ -1,11 +1,13 @@
 """`approximate(..., piecewise=True)`: replace an expression on an interval by the cheapest
 piecewise polynomial program proven within a ULP budget.
 
-Every knot method (knots.METHODS) builds its pieces; each result becomes one float32 program
-(program.py), is proven by the exhaustive verifier over every float32 input of the interval
-(a failing input's piece is refitted, or split for adaptive knots, and the proof runs again),
-and is timed against the original expression compiled by exprc. The chosen result is the one
-with the fewest pieces among those proven within the target.
+Every knot method (knots.METHODS) builds its pieces; each result becomes one program in the
+dtype (program.py). float32 results are proven by the exhaustive verifier over every float32
+input of the interval; float64 results are checked against mpmath on a sample of
+fit64.PROOF_SAMPLE inputs (every piece's ends among them) and labelled sampled. A failing
+input's piece is refitted, or split for adaptive knots, and the check runs again. Each result is
+timed against the original expression compiled by exprc in the same dtype. The chosen result
+is the one with the fewest pieces among those within the target.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from exprc import ir
 from exprc.errors import ExprcError
 
 from ..verify import Verification, verify
-from . import knots as knots_mod
+from . import fit64, knots as knots_mod
 from .knots import Knots, PieceFitter
 from .symmetry import Fold, detect
 
@@ -41,6 +43,10 @@ class MethodResult:
     target: float = 1.0
 
     @property
+    def dtype(self) -> str:
+        return self.knots.layout.dtype
+
+    @property
     def met(self) -> bool:
         return self.proof is not None and self.proof.max_ulp <= self.target and self.proof.nonfinite_failures == 0
 
@@ -49,10 +55,10 @@ class MethodResult:
         k = self.knots
         return {"method": self.method, "pieces": k.count, "cells": k.layout.cells,
                 "table_lookup": "cell -> piece map" if k.mapping is not None else "cell = piece",
-                "ops": Program.build([self.program], "float32").op_count(),
+                "dtype": self.dtype, "ops": Program.build([self.program], self.dtype).op_count(),
                 "max_ulp": None if self.proof is None else round(self.proof.max_ulp, 4),
                 "worst_input": None if self.proof is None else self.proof.worst_input,
-                "verified": "exhaustive" if self.proof is not None else "sampled",
+                "verified": None if self.proof is None else "exhaustive" if self.proof.exhaustive else "sampled",
                 "sampled_max_ulp": round(k.max_ulp, 4), "met": self.met,
                 "ns_per_element": self.ns_per_element, "fits": self.fits,
                 "seconds": round(self.seconds, 2), "notes": k.notes}
@@ -70,6 +76,7 @@ class PiecewiseResult:
     seconds: float
     notes: list[str] = field(default_factory=list)
     parity: str | None = None           # "even" or "odd": pieces for |x| only (symmetry.py)
+    dtype: str = "float32"
 
     def best(self) -> MethodResult | None:
         """Fewest pieces among the proven results within the target (then the fastest)."""
@@ -104,7 +111,7 @@ def reference_of(expression: str) -> tuple[str, ir.Node]:
 
 
 def time_kernels(kernels: dict, x: np.ndarray, repeats: int = 7) -> dict:
-    """ns per element of each float32 kernel on x, one thread, best of interleaved repeats."""
+    """ns per element of each kernel on x (of its dtype), one thread, best of interleaved repeats."""
     out = np.empty_like(x)
     best = {name: math.inf for name in kernels}
     for k in kernels.values():
@@ -117,8 +124,16 @@ def time_kernels(kernels: dict, x: np.ndarray, repeats: int = 7) -> dict:
     return {name: round(1e9 * s / x.size, 3) for name, s in best.items()}
 
 
-def timing_inputs(interval: tuple[float, float], n: int = 1 << 20) -> np.ndarray:
-    return np.random.default_rng(0).uniform(interval[0], interval[1], n).astype(np.float32)
+def timing_inputs(interval: tuple[float, float], n: int = 1 << 20, dtype: str = "float32") -> np.ndarray:
+    return np.random.default_rng(0).uniform(interval[0], interval[1], n).astype(dtype)
+
+
+def check(node: ir.Node, k: Knots, reference: ir.Node, interval, deadline: float | None,
+          seed: int = 0) -> Verification | None:
+    """float32: the exhaustive proof over every input of interval; float64: the sampled check."""
+    if k.layout.dtype == "float64":
+        return fit64.sampled_proof(node, reference, interval, k.pieces, seed)
+    return verify(node, reference, interval=interval, deadline=deadline)
 
 
 def _prove(fitter: PieceFitter, k: Knots, fold: Fold, reference: ir.Node, interval, deadline: float | None,
@@ -128,7 +143,7 @@ def _prove(fitter: PieceFitter, k: Knots, fold: Fold, reference: ir.Node, interv
     node = fold.build(k)
     proof = None
     for _ in range(PROOF_ROUNDS):
-        proof = verify(node, reference, interval=interval, deadline=deadline)
+        proof = check(node, k, reference, interval, deadline, fitter.seed)
         if proof is None:
             return k, node, None
         ok = proof.max_ulp <= fitter.target and proof.nonfinite_failures == 0
@@ -150,11 +165,11 @@ def _prove(fitter: PieceFitter, k: Knots, fold: Fold, reference: ir.Node, interv
 def approximate_piecewise(expression: str, interval: tuple[float, float], max_ulp: float = 1.0,
                           degree: int = 4, methods=None, seed: int = 0, time_limit: float | None = None,
                           out_dir: str | Path | None = None, log: Callable[[str], None] | None = None,
-                          measure_speed: bool = True, symmetry: bool = True) -> PiecewiseResult:
-    """Piecewise float32 approximations of expression (exprc text in x, or a function name) on
-    interval, within max_ulp ULPs on every float32 input of it, one polynomial of the given
-    degree per piece, by each knot method (all of knots.METHODS unless named). Proofs are
-    exhaustive; time_limit (seconds) makes proofs that cannot finish in it come back unproven.
+                          measure_speed: bool = True, symmetry: bool = True, dtype: str = "float32") -> PiecewiseResult:
+    """Piecewise approximations of expression (exprc text in x, or a function name) on
+    interval, within max_ulp ULPs on every input of it in dtype, one polynomial of the given
+    degree per piece, by each knot method (all of knots.METHODS unless named). float32 proofs are
+    exhaustive, float64 checks sampled (fit64.py); time_limit (seconds) makes proofs that cannot finish in it come back unproven.
     symmetry: an even or odd function on an interval around 0 gets pieces for |x| only
     (symmetry.py)."""
     import exprc
@@ -165,6 +180,9 @@ def approximate_piecewise(expression: str, interval: tuple[float, float], max_ul
         raise ExprcError(f"degree must be an integer from 0 to {MAX_DEGREE}, got {degree!r}")
     if not (isinstance(max_ulp, (int, float)) and 0.5 <= max_ulp < math.inf):
         raise ExprcError(f"max_ulp must be a number of ULPs, at least 0.5, got {max_ulp!r}")
+    dtype = {"f32": "float32", "f64": "float64"}.get(dtype, dtype)
+    if dtype not in ("float32", "float64"):
+        raise ExprcError(f"dtype must be float32 or float64, got {dtype!r}")
     text, reference = reference_of(expression)
     interval = checked_interval(text, interval)
     names = list(knots_mod.METHODS) if methods is None else [str(m).replace("-", " ") for m in methods]
@@ -180,27 +198,34 @@ def approximate_piecewise(expression: str, interval: tuple[float, float], max_ul
     results = []
     for name in names:
         t0 = time.monotonic()
-        fitter = PieceFitter(ref_kernel, fold.interval(interval), degree, float(max_ulp), seed)
+        if dtype == "float64":
+            fitter = fit64.Float64Fitter(ref_kernel, reference, fold.interval(interval), degree, float(max_ulp), seed)
+        else:
+            fitter = PieceFitter(ref_kernel, fold.interval(interval), degree, float(max_ulp), seed)
         k = knots_mod.METHODS[name](fitter)
         log(f"{name}: {k.count} pieces on {k.layout.cells} cells, sampled max {k.max_ulp:.3f} ULP"
             + ("" if k.met else " (target not met)"))
         k, node, proof = _prove(fitter, k, fold, reference, interval, deadline, log)
         r = MethodResult(name, k, node, proof, fits=fitter.fits, seconds=time.monotonic() - t0, target=float(max_ulp))
         if proof is not None:
-            log(f"  {name}: {k.count} pieces, proven max {proof.max_ulp:.3f} ULP over {proof.count:,} inputs")
+            how = "proven" if proof.exhaustive else "sampled"
+            log(f"  {name}: {k.count} pieces, {how} max {proof.max_ulp:.3f} ULP over {proof.count:,} inputs")
         results.append(r)
-    original_proof = verify(ir.retype(reference, "float32"), reference, interval=interval, deadline=deadline)
+    if dtype == "float64":
+        original_proof = fit64.sampled_proof(reference, reference, interval, [], seed)
+    else:
+        original_proof = verify(ir.retype(reference, "float32"), reference, interval=interval, deadline=deadline)
     original_ns = None
     if measure_speed:
-        kernels = {m.method: exprc.compile(m.program, dtype="float32", variables=["x"]) for m in results}
-        original = exprc.compile(text, dtype="float32", variables=["x"])
-        timings = time_kernels({"original": original, **kernels}, timing_inputs(interval))
+        kernels = {m.method: exprc.compile(m.program, dtype=dtype, variables=["x"]) for m in results}
+        original = exprc.compile(text, dtype=dtype, variables=["x"])
+        timings = time_kernels({"original": original, **kernels}, timing_inputs(interval, dtype=dtype))
         original_ns = timings["original"]
         for m in results:
             m.ns_per_element = timings[m.method]
     result = PiecewiseResult(text, interval, degree, float(max_ulp), results, original_ns, original_proof,
                              time.monotonic() - t_start, notes=[fold.describe(interval)] if fold.parity else [],
-                             parity=fold.parity)
+                             parity=fold.parity, dtype=dtype)
     if out_dir is not None:
         result.write(out_dir)
     return result

@@ -67,6 +67,7 @@ class Piece:
     exhaustive: bool
     form: str = "head"              # FORMS
     scale: int = 0                  # the coefficients are those of 2**scale f (evaluate)
+    dtype: str = "float32"          # of the inputs and coefficients (float64: fit64.py)
 
     @property
     def empty(self) -> bool:
@@ -74,7 +75,8 @@ class Piece:
 
     @property
     def interval(self) -> tuple[float, float]:
-        return float(float_of(np.int64([self.keys[0]]))[0]), float(float_of(np.int64([self.keys[1]]))[0])
+        lo, hi = float_of(np.int64(self.keys), self.dtype)
+        return float(lo), float(hi)
 
 
 def inputs(k0: int, k1: int, rng: np.random.Generator, extra=()) -> tuple[np.ndarray, bool]:
@@ -249,11 +251,12 @@ def _free(size: int, form: str) -> list[int]:
     return {"zero": poly[1:] + [size - 2], "plain": poly, "head": poly + [size - 1]}[form]
 
 
-def refine(coeffs: np.ndarray, x0: float, x: np.ndarray, ref: np.ndarray, ulp: np.ndarray,
-           target: float, form: str, scale: int = 0, passes: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """Nudge each coefficient by 1 or 2 float32 ULPs while the max error over x goes down."""
+def refine(coeffs: np.ndarray, error, target: float, form: str, passes: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Nudge each coefficient by 1 or 2 ULPs of its dtype while the max of error(coeffs) (the
+    error in ULPs on each tested input) goes down."""
     coeffs = coeffs.copy()
-    err = ulp_error(evaluate(coeffs, x0, x, scale), ref, ulp)
+    up, down = coeffs.dtype.type(np.inf), coeffs.dtype.type(-np.inf)
+    err = error(coeffs)
     for _ in range(passes):
         improved = False
         for k in _free(coeffs.size, form):
@@ -263,9 +266,9 @@ def refine(coeffs: np.ndarray, x0: float, x: np.ndarray, ref: np.ndarray, ulp: n
                 trial = coeffs.copy()
                 v = trial[k]
                 for _ in range(abs(steps)):
-                    v = np.nextafter(v, np.float32(np.inf if steps > 0 else -np.inf))
+                    v = np.nextafter(v, up if steps > 0 else down)
                 trial[k] = v
-                e = ulp_error(evaluate(trial, x0, x, scale), ref, ulp)
+                e = error(trial)
                 if e.max() < err.max():
                     coeffs, err, improved = trial, e, True
                     break

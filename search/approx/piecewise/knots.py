@@ -35,7 +35,9 @@ SCALE = 64                   # 2**SCALE f is fitted where results reach the subn
 
 
 class PieceFitter:
-    """Fits pieces of one function on one interval at one degree, to a ULP target."""
+    """Fits float32 pieces of one function on one interval at one degree, to a ULP target
+    (fit64.Float64Fitter: the same for float64)."""
+    dtype = "float32"
 
     def __init__(self, reference: Callable[[np.ndarray], np.ndarray], interval: tuple[float, float],
                  degree: int, target: float, seed: int = 0):
@@ -80,7 +82,9 @@ class PieceFitter:
                 hot = fitting.hot_spots(coeffs, x0, x, ref, ulp, k0, k1, self.scale)
                 xs, refs = np.concatenate([x, hot]), np.concatenate([ref, self.values(hot)])
                 ulps = ulp_spacing(refs)
-            coeffs, err = fitting.refine(coeffs, x0, xs, refs, ulps, self.target, form, self.scale)
+            def error(c, x0=x0, xs=xs, refs=refs, ulps=ulps):
+                return fitting.ulp_error(fitting.evaluate(c, x0, xs, self.scale), refs, ulps)
+            coeffs, err = fitting.refine(coeffs, error, self.target, form)
             j = int(np.argmax(err))
             p = Piece(cells, (k0, k1), x0, tuple(float(c) for c in coeffs), float(err[j]), float(xs[j]),
                       xs.size, exhaustive, form, self.scale)
@@ -153,7 +157,7 @@ def _uniform(fitter: PieceFitter, layout: Layout, stop_on_failure: bool = True) 
 def uniform_x(fitter: PieceFitter, max_cells: int = MAX_CELLS, start: int = 1) -> Knots:
     """The fewest equal-width pieces in x (at least start) that pass: doubling, then bisection
     on the count."""
-    layout_of = lambda n: Layout.uniform_x(fitter.a, fitter.b, n)   # noqa: E731
+    layout_of = lambda n: Layout.uniform_x(fitter.a, fitter.b, n, fitter.dtype)   # noqa: E731
     n, passing = min(start, max_cells), None
     while True:
         pieces, ok = _uniform(fitter, layout_of(n))
@@ -181,12 +185,13 @@ def uniform_x(fitter: PieceFitter, max_cells: int = MAX_CELLS, start: int = 1) -
 
 def _bits_shifts(fitter: PieceFitter, max_cells: int, max_shift: int | None = None):
     """Shifts from the coarsest (one or two cells, or max_shift) to the finest allowed."""
-    ka, kb = (int(k) for k in key_of(np.float32([fitter.a, fitter.b])))
-    shift = min(31, max(1, int(kb - ka).bit_length()))     # int32 shift counts are taken mod 32
+    ka, kb = (int(k) for k in key_of(np.asarray([fitter.a, fitter.b], dtype=fitter.dtype), fitter.dtype))
+    width = np.dtype(fitter.dtype).itemsize * 8
+    shift = min(width - 1, max(1, int(kb - ka).bit_length()))     # shift counts are taken mod the width
     if max_shift is not None:
         shift = min(shift, max_shift)
     while shift >= 0:
-        layout = Layout.uniform_bits(fitter.a, fitter.b, shift)
+        layout = Layout.uniform_bits(fitter.a, fitter.b, shift, fitter.dtype)
         if layout.cells > max_cells:
             return
         yield layout
@@ -270,7 +275,8 @@ def adaptive(fitter: PieceFitter, kind: str, max_cells: int = MAX_CELLS, min_cel
     bits: one key bit at a time) until splitting on it (AutoKnots) meets the target everywhere,
     then neighbouring pieces are merged into the longest runs that pass (_merge)."""
     if kind == "x":
-        layouts = (Layout.uniform_x(fitter.a, fitter.b, 1 << level) for level in range(max_cells.bit_length()))
+        layouts = (Layout.uniform_x(fitter.a, fitter.b, 1 << level, fitter.dtype)
+                   for level in range(max_cells.bit_length()))
     else:
         layouts = _bits_shifts(fitter, max_cells)
     best = None
@@ -326,12 +332,12 @@ def repair(fitter: PieceFitter, knots: Knots, worst: float) -> bool:
     neighbours added to the ones it is tested on (kept for later refits); for adaptive knots,
     split the piece when that is not enough or the piece was refitted before. Returns whether
     anything changed."""
-    x = np.float32([worst])
+    x = np.asarray([worst], dtype=fitter.dtype)
     i = int(knots.piece_index(x)[0])
     p = knots.pieces[i]
     extra = knots.extra.setdefault(p.cells, [])
     first_time = not extra
-    extra += [float(v) for v in float_of(key_of(x)[0] + np.arange(-2, 3))]
+    extra += [float(v) for v in float_of(key_of(x, fitter.dtype)[0] + np.arange(-2, 3), fitter.dtype)]
     if first_time or knots.mapping is None:
         q = fitter.piece_of_keys(p.cells, p.keys[0], p.keys[1], extra)
         if fitter.ok(q) and q.coeffs != p.coeffs:

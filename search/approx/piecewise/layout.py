@@ -2,12 +2,12 @@
 
 Two coordinates make a table lookup cheap (the issue's two layouts):
 
-* ``x``: cell = toint((x - a) * s), s = cells / (b - a) rounded to float32. Uniform in value.
+* ``x``: cell = toint((x - a) * s), s = cells / (b - a) rounded to the dtype. Uniform in value.
 * ``bits``: cell = (key(x) >> shift) - (key(a) >> shift), key(x) the float's bits made monotone
   (negative floats have their low 31 bits flipped). Uniform in exponent and mantissa bits: every
   binade gets the same number of cells, so tiny and huge magnitudes are both covered.
 
-A piece is a run of consecutive cells; adaptive knots split runs in half, uniform knots make
+The dtype is float32 (int32 keys) or float64 (int64 keys). A piece is a run of consecutive cells; adaptive knots split runs in half, uniform knots make
 every cell its own piece. Both coordinates are monotone in x, so a piece's float32 inputs are one
 contiguous range of keys, found here by bisection on the same arithmetic the program does (the
 numpy emulation is bit-identical to the program: IEEE float32 sub and mul, truncation, integer
@@ -22,27 +22,31 @@ import numpy as np
 from exprc import ir
 
 F32 = "float32"
-I32 = "int32"
+INT_OF = {"float32": "int32", "float64": "int64"}                 # the integer type of a float's bits
+_BITS = {"float32": (np.int32, np.uint32, 32), "float64": (np.int64, np.uint64, 64)}
 
 
-def key_of(x: np.ndarray) -> np.ndarray:
-    """The monotone integer key of float32 values (int64): bits for x >= +0, -1 - (low 31 bits)
-    for x <= -0, so -0.0 -> -1 and +0.0 -> 0."""
-    b = np.asarray(x, dtype=np.float32).view(np.int32).astype(np.int64)
-    return np.where(b >= 0, b, -1 - (b & 0x7FFFFFFF))
+def key_of(x: np.ndarray, dtype: str = F32) -> np.ndarray:
+    """The monotone integer key of dtype values (int64): bits for x >= +0, -1 - (the bits but
+    the sign) for x <= -0, so -0.0 -> -1 and +0.0 -> 0."""
+    signed, _, width = _BITS[dtype]
+    b = np.asarray(x, dtype=dtype).view(signed).astype(np.int64)
+    return np.where(b >= 0, b, -1 - (b & np.int64((1 << (width - 1)) - 1)))
 
 
-def float_of(key: np.ndarray) -> np.ndarray:
-    """The float32 values of monotone keys (the inverse of key_of)."""
+def float_of(key: np.ndarray, dtype: str = F32) -> np.ndarray:
+    """The dtype values of monotone keys (the inverse of key_of)."""
+    _, unsigned, width = _BITS[dtype]
     k = np.asarray(key, dtype=np.int64)
-    bits = np.where(k >= 0, k, (-1 - k) | 0x80000000)
-    return bits.astype(np.uint32).view(np.float32)
+    bits = np.where(k >= 0, k, (-1 - k) | np.int64(-(1 << (width - 1))))
+    return bits.astype(unsigned).view(dtype)
 
 
-def _key_program(x: ir.Node) -> ir.Node:
-    """key_of in int32 IR: asint(x) ^ ((asint(x) >> 31) & 0x7fffffff)."""
+def _key_program(x: ir.Node, dtype: str) -> ir.Node:
+    """key_of in integer IR: asint(x) ^ ((asint(x) >> (width - 1)) & (the bits but the sign))."""
+    i, width = INT_OF[dtype], _BITS[dtype][2]
     m = ir.apply("asint", x)
-    mask = ir.apply("iand", ir.apply("shr", m, ir.const(31, I32)), ir.const(0x7FFFFFFF, I32))
+    mask = ir.apply("iand", ir.apply("shr", m, ir.const(width - 1, i)), ir.const((1 << (width - 1)) - 1, i))
     return ir.apply("ixor", m, mask)
 
 
@@ -50,62 +54,64 @@ def _key_program(x: ir.Node) -> ir.Node:
 class Layout:
     """A cell coordinate over [a, b]: `cells` cells, computed as the program computes them."""
     kind: str          # "x" or "bits"
-    a: float           # float32 endpoints
+    a: float           # endpoints, numbers of the dtype
     b: float
     cells: int
-    scale: float = 0.0     # kind x: float32 multiplier
+    scale: float = 0.0     # kind x: the multiplier, a number of the dtype
     shift: int = 0         # kind bits: key bits dropped
+    dtype: str = F32
 
     @staticmethod
-    def uniform_x(a: float, b: float, cells: int) -> "Layout":
-        a32, b32 = float(np.float32(a)), float(np.float32(b))
-        return Layout("x", a32, b32, cells, scale=float(np.float32(cells / (b32 - a32))))
+    def uniform_x(a: float, b: float, cells: int, dtype: str = F32) -> "Layout":
+        a, b = (float(np.asarray(v, dtype=dtype)) for v in (a, b))
+        return Layout("x", a, b, cells, scale=float(np.asarray(cells / (b - a), dtype=dtype)), dtype=dtype)
 
     @staticmethod
-    def uniform_bits(a: float, b: float, shift: int) -> "Layout":
-        a32, b32 = float(np.float32(a)), float(np.float32(b))
-        ka, kb = (int(key_of(np.float32([v]))[0]) for v in (a32, b32))
-        return Layout("bits", a32, b32, (kb >> shift) - (ka >> shift) + 1, shift=shift)
+    def uniform_bits(a: float, b: float, shift: int, dtype: str = F32) -> "Layout":
+        a, b = (float(np.asarray(v, dtype=dtype)) for v in (a, b))
+        ka, kb = (int(key_of(np.asarray([v], dtype=dtype), dtype)[0]) for v in (a, b))
+        return Layout("bits", a, b, (kb >> shift) - (ka >> shift) + 1, shift=shift, dtype=dtype)
 
     @property
     def from_plus_zero(self) -> bool:
         """[+0 or more, b]: the key is the float's bits (a negative x outside the interval has
-        negative int32 bits, so cell 0 after clamping)."""
-        return not np.signbit(np.float32(self.a))
+        negative integer bits, so cell 0 after clamping)."""
+        return not np.signbit(self.a)
 
     @property
     def key_range(self) -> tuple[int, int]:
-        """Keys of the first and last float32 input of [a, b]."""
-        return int(key_of(np.float32([self.a]))[0]), int(key_of(np.float32([self.b]))[0])
+        """Keys of the first and last input of [a, b]."""
+        k = key_of(np.asarray([self.a, self.b], dtype=self.dtype), self.dtype)
+        return int(k[0]), int(k[1])
 
     def cell(self, x: np.ndarray) -> np.ndarray:
-        """The cell of each float32 input (int64), clamped into [0, cells) as the table clamps."""
-        x = np.asarray(x, dtype=np.float32)
+        """The cell of each input (int64), clamped into [0, cells) as the table clamps."""
+        x = np.asarray(x, dtype=self.dtype)
         if self.kind == "x":
             with np.errstate(invalid="ignore", over="ignore"):
-                v = (x - np.float32(self.a)) * np.float32(self.scale)
+                v = (x - x.dtype.type(self.a)) * x.dtype.type(self.scale)
                 c = np.trunc(np.nan_to_num(v, nan=0.0, posinf=2.0 ** 31, neginf=-2.0 ** 31))
+            # (toint saturates at the integer type's range; clamped to the cells, +-2**31 is the same)
             c = np.clip(c, -2.0 ** 31, 2.0 ** 31 - 1).astype(np.int64)
         else:
             ka = self.key_range[0]
-            key = x.view(np.int32).astype(np.int64) if self.from_plus_zero else key_of(x)
+            key = x.view(_BITS[self.dtype][0]).astype(np.int64) if self.from_plus_zero else key_of(x, self.dtype)
             c = (key >> self.shift) - (ka >> self.shift)
         return np.clip(c, 0, self.cells - 1)
 
     def program(self, x: ir.Node) -> ir.Node:
-        """The cell index of x as int32 IR (the table op clamps it)."""
+        """The cell index of x as integer IR (the table op clamps it)."""
+        i = INT_OF[self.dtype]
         if self.kind == "x":
-            d = ir.apply("sub", x, ir.const(self.a, F32))
-            return ir.apply("toint", ir.apply("mul", d, ir.const(self.scale, F32)))
+            d = ir.apply("sub", x, ir.const(self.a, self.dtype))
+            return ir.apply("toint", ir.apply("mul", d, ir.const(self.scale, self.dtype)))
         ka = self.key_range[0]
-        if self.from_plus_zero:
-            key = ir.apply("shr", ir.apply("asint", x), ir.const(self.shift, I32))
-        else:
-            key = ir.apply("shr", _key_program(x), ir.const(self.shift, I32))
-        return ir.apply("isub", key, ir.const(ka >> self.shift, I32))
+        key = ir.apply("asint", x) if self.from_plus_zero else _key_program(x, self.dtype)
+        key = ir.apply("shr", key, ir.const(self.shift, i))
+        return ir.apply("isub", key, ir.const(ka >> self.shift, i))
 
     def first_keys(self, starts: np.ndarray) -> np.ndarray:
-        """For each cell index in starts, the key of the first float32 input of [a, b] whose cell
+        """For each cell index in starts, the key of the first input of [a, b] whose cell
         is at least it (bisection on keys, vectorized; cell() is monotone in x)."""
         k0, k1 = self.key_range
         starts = np.asarray(starts, dtype=np.int64)
@@ -115,7 +121,7 @@ class Layout:
             active = lo < hi
             if not active.any():
                 return lo
-            mid = (lo + hi) // 2
-            ok = (self.cell(float_of(np.minimum(mid, k1))) >= starts) & (mid <= k1)
+            mid = lo + (hi - lo) // 2                 # (lo + hi overflows int64 for float64 keys)
+            ok = (self.cell(float_of(np.minimum(mid, k1), self.dtype)) >= starts) & (mid <= k1)
             hi = np.where(active & ok, mid, hi)
             lo = np.where(active & ~ok, mid + 1, lo)

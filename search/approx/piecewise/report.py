@@ -35,16 +35,23 @@ def _pieces_json(m, parity: str | None = None) -> dict:
 
 
 def error_along(result, m, n: int = 1 << 15) -> tuple[np.ndarray, np.ndarray]:
-    """The chosen program's error in ULPs on inputs spread over the interval by value and bits."""
+    """The chosen program's error in ULPs on inputs spread over the interval by value and bits
+    (float32 against the float64 reference, float64 against mpmath on fewer points)."""
     import exprc
+    from exprc.parser import parse
     from exprc.ulp import ulp_spacing
     from .fit import ulp_error
+    from .fit64 import Reference, ulp_error64
     from .layout import float_of, key_of
     a, b = result.interval
+    dtype = result.dtype
+    n = n if dtype == "float32" else n // 8
     rng = np.random.default_rng(1)
-    ka, kb = key_of(np.float32([a, b]))
-    x = np.unique(np.concatenate([np.float32(rng.uniform(a, b, n)), float_of(rng.integers(ka, kb + 1, n))]))
-    y = exprc.compile(m.program, dtype="float32", variables=["x"])(x)
+    ka, kb = key_of(np.asarray([a, b], dtype=dtype), dtype)
+    x = np.unique(np.concatenate([rng.uniform(a, b, n).astype(dtype), float_of(rng.integers(ka, kb + 1, n), dtype)]))
+    y = exprc.compile(m.program, dtype=dtype, variables=["x"])(x)
+    if dtype == "float64":
+        return x, ulp_error64(np.asarray(y, dtype=np.float64), *Reference(parse(result.expression, dtype="float64"))(x))
     ref = exprc.compile(result.expression, dtype="float64", variables=["x"])(x.astype(np.float64))
     with np.errstate(all="ignore"):
         return x, ulp_error(y, ref, ulp_spacing(ref))
@@ -54,16 +61,18 @@ def write_result(result, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     (out / "front.json").write_text(json.dumps({
         "expression": result.expression, "interval": list(result.interval), "degree": result.degree,
-        "max_ulp": result.target, "symmetry": result.parity, "notes": result.notes,
+        "dtype": result.dtype, "max_ulp": result.target, "symmetry": result.parity, "notes": result.notes,
         "original_ns_per_element": result.original_ns,
         "original_max_ulp": None if result.original_proof is None else round(result.original_proof.max_ulp, 4),
         "methods": [m.as_json() for m in result.methods]}, indent=1) + "\n")
     best = result.best()
-    lines = [f"# Piecewise float32 {result.expression} on [{result.interval[0]:g}, {result.interval[1]:g}]", "",
-             f"Degree {result.degree} per piece, target {result.target:g} ULP on every float32 input of the interval "
-             f"(proofs exhaustive, error in ULPs of the correctly rounded result, MEASURING.md); {result.seconds:.0f} s.",
+    how = ("on every float32 input of the interval (proofs exhaustive" if result.dtype == "float32" else
+           "on a sample of the interval's float64 inputs (checked against mpmath, not exhaustive: labelled sampled")
+    lines = [f"# Piecewise {result.dtype} {result.expression} on [{result.interval[0]:g}, {result.interval[1]:g}]", "",
+             f"Degree {result.degree} per piece, target {result.target:g} ULP {how}, "
+             f"error in ULPs of the correctly rounded result, MEASURING.md); {result.seconds:.0f} s.",
              "Speed: ns per element on 2**20 inputs uniform on the interval, one thread, best of 7 interleaved runs; "
-             "the original is the expression compiled by exprc in float32"
+             f"the original is the expression compiled by exprc in {result.dtype}"
              + (f" ({result.original_ns:.3f} ns/element" if result.original_ns else " (")
              + (f", max {result.original_proof.max_ulp:.3f} ULP proven)." if result.original_proof else ")."), "",
              methods_table(result), ""] + [note + "." for note in result.notes] + ([""] if result.notes else [])
@@ -71,11 +80,12 @@ def write_result(result, out: Path) -> Path:
         lines += ["No knot method met the target: see the notes in front.json.", ""]
     else:
         (out / "pieces.json").write_text(json.dumps(_pieces_json(best, result.parity), indent=1) + "\n")
-        write_code(best.program, "exprc_piecewise", out)
+        write_code(best.program, "exprc_piecewise", out, result.dtype)
         _plot(result, best, out / "error.png")
+        how = "" if best.proof.exhaustive else " sampled"
         lines += [f"Chosen: {best.method}, {best.knots.count} pieces (fewest pieces within the target), "
                   f"max {best.proof.max_ulp:.4g} ULP at x = {best.proof.worst_input!r} over "
-                  f"{best.proof.count:,} inputs. Program: best.exprc (also best.c, best.ll, best_triton.py); "
+                  f"{best.proof.count:,}{how} inputs. Program: best.exprc (also best.c, best.ll, best_triton.py); "
                   "knots and coefficients: pieces.json; error along the interval: error.png.",
                   "Outside the interval the end pieces extrapolate (the table index is clamped).", ""]
     (out / "report.md").write_text("\n".join(lines))

@@ -21,13 +21,11 @@ from exprc import ir
 from exprc.ulp import ulp_spacing
 
 from .knots import Knots
+from .layout import INT_OF
 from .program import build
 
-F32 = "float32"
-I32 = "int32"
 PARITY_POINTS = 4096
 PARITY_TOLERANCE = 4.0      # float64 ULPs between f(-x) and +-f(x)
-SIGN_BIT = -(1 << 31)       # 0x80000000 as an int32
 
 
 @dataclass(frozen=True)
@@ -45,14 +43,16 @@ class Fold:
         return abs(x) if self.parity else x
 
     def build(self, knots: Knots) -> ir.Node:
-        """The whole program of the float32 variable x."""
-        x = ir.var("x", F32)
+        """The whole program of the variable x (of the layout's dtype)."""
+        dtype = knots.layout.dtype
+        x = ir.var("x", dtype)
         if self.parity is None:
             return build(knots, x)
         g = build(knots, ir.apply("abs", x))
         if self.parity == "even":
             return g
-        sign = ir.apply("iand", ir.apply("asint", x), ir.const(SIGN_BIT, I32))
+        width = np.dtype(dtype).itemsize * 8
+        sign = ir.apply("iand", ir.apply("asint", x), ir.const(-(1 << (width - 1)), INT_OF[dtype]))   # the sign bit
         return ir.apply("asfloat", ir.apply("ixor", ir.apply("asint", g), sign))
 
     def describe(self, interval: tuple[float, float]) -> str | None:
