@@ -168,7 +168,8 @@ def approximate_piecewise(expression: str, interval: tuple[float, float], max_ul
                           measure_speed: bool = True, symmetry: bool = True, dtype: str = "float32") -> PiecewiseResult:
     """Piecewise approximations of expression (exprc text in x, or a function name) on
     interval, within max_ulp ULPs on every input of it in dtype, one polynomial of the given
-    degree per piece, by each knot method (all of knots.METHODS unless named). float32 proofs are
+    degree per piece, by each knot method (all of knots.METHODS unless named; for float64 all but
+    uniform bits). float32 proofs are
     exhaustive, float64 checks sampled (fit64.py); time_limit (seconds) makes proofs that cannot finish in it come back unproven.
     symmetry: an even or odd function on an interval around 0 gets pieces for |x| only
     (symmetry.py)."""
@@ -185,7 +186,10 @@ def approximate_piecewise(expression: str, interval: tuple[float, float], max_ul
         raise ExprcError(f"dtype must be float32 or float64, got {dtype!r}")
     text, reference = reference_of(expression)
     interval = checked_interval(text, interval)
-    names = list(knots_mod.METHODS) if methods is None else [str(m).replace("-", " ") for m in methods]
+    if methods is None:         # float64: uniform bits means thousands of fine cells, each fitted in mpmath
+        names = [m for m in knots_mod.METHODS if dtype == "float32" or m != "uniform bits"]
+    else:
+        names = [str(m).replace("-", " ") for m in methods]
     unknown = [m for m in names if m not in knots_mod.METHODS]
     if unknown:
         have = ", ".join(m.replace(" ", "-") for m in knots_mod.METHODS)
