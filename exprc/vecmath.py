@@ -104,15 +104,19 @@ class Promoted:
 
 # Strict mode: exp, exp2, log and log2 are the correctly rounded designs the generation step
 # found and proved (exprc/mathlib/, search/approx/library.py); every other float32 library
-# function is promoted to float64. fastmath: sin and cos use the float32 code above instead
+# function is promoted to float64. float64 exp, exp2, log, log2, sin, cos, tan are exprc's own
+# designs (within one ULP on sampled inputs; sin/cos/tan hand huge arguments to the scalar C
+# library). fastmath: sin and cos use the float32 code above instead
 # (1.49 ULP, proved over every float32 input; faster).
 IMPLEMENTATIONS: dict[tuple[str, str], object] = {(op.name, "float32"): Promoted(op.name)
                                                   for op in ops.library_functions()}
 for _dtype in ("float32", "float64"):
-    for _name in ("exp", "exp2", "log", "log2"):
+    for _name in ("exp", "exp2", "log", "log2", "sin", "cos", "tan"):
         _design = mathlib.design(_name, _dtype)
         if _design is not None:
             IMPLEMENTATIONS[(_name, _dtype)] = _design
+# fastmath float64 sin/cos/tan: libmvec's (1.5-3 ULP, faster) instead of the faithful designs
+LIBM_WHEN_FAST = {("sin", "float64"), ("cos", "float64"), ("tan", "float64")}
 
 
 def available(op: str, dtype: str) -> bool:
@@ -120,6 +124,8 @@ def available(op: str, dtype: str) -> bool:
 
 
 def implementation(op: str, dtype: str, fastmath: bool = False):
+    if fastmath and (op, dtype) in LIBM_WHEN_FAST:
+        return None
     return (FAST.get((op, dtype)) if fastmath else None) or IMPLEMENTATIONS.get((op, dtype))
 
 

@@ -68,6 +68,7 @@ class Emitter:
         self.const_slots: dict[int, int] = {}   # constant node id -> index in the constant table
         self.const_table = ""                   # SSA pointer to that table (see use_constant_table)
         self.branch_min_cost: int | None = branches.MIN_BRANCH_COST   # None: evaluate every branch
+        self.scalar_libm = False     # inside a lazy_where's fallback branch (_branch)
 
     # -- helpers
     prefix = "t"      # SSA name prefix; emitters sharing one function use different ones
@@ -154,7 +155,7 @@ class Emitter:
             vec = vector_name(self.t.isa, self.W, op.arity, scalar) if self.t.isa else None
             argl = ", ".join(f"{v} {a}" for a in args)
             vec = vector_name(self.t.isa, self.native, op.arity, scalar) if self.t.isa else None
-            if vec in self.t.libmvec:
+            if vec in self.t.libmvec and not self.scalar_libm:
                 nv = f"<{self.native} x {self.s}>"
                 self.declare("@" + vec, f"declare {nv} @{vec}({', '.join([nv] * op.arity)}) #0")
 
@@ -504,6 +505,7 @@ class Emitter:
         sub.prefix = f"{self.prefix}{name}_{self.counter}_"    # when one function holds many programs
         sub.body, sub.decls, sub.entry, sub.block = self.body, self.decls, self.entry, self.block
         sub.branch_min_cost = self.branch_min_cost
+        sub.scalar_libm = self.scalar_libm
 
         narrow: dict[str, ir.Node] = {}
 
@@ -562,7 +564,9 @@ class Emitter:
         self.body += [f"  {test} = call i1 {fn}({self.vm} {cond})",
                       f"  br i1 {test}, label %{if_true}, label %{if_false}", f"br{k}:"]
         self.block = f"br{k}"
+        outer, self.scalar_libm = self.scalar_libm, self.scalar_libm or _fallback_branch(regions, key)
         self._emit_region(regions, members, leaf_value)
+        self.scalar_libm = outer
         out = [(a, self.values[id(a)]) for a in regions.results.get(key, ()) if a.op != ir.CONST]
         self.body += [f"  br label %join{k}", f"join{k}:"]
         for a, val in out:
@@ -571,6 +575,17 @@ class Emitter:
                              f"[ {val}, %{self.block} ]")
             self.values[id(a)] = phi
         self.block = f"join{k}"
+
+
+def _fallback_branch(regions, key) -> bool:
+    """Whether a branch is the lazy side of a lazy_where: the lanes a library function's own code
+    leaves to the C library (huge trig arguments). Its library calls go to the scalar C library
+    per lane, the most accurate there is (glibc's scalar sin/cos/tan are within 0.51 ULP where
+    libmvec's are 1.5-3), at a cost only vectors holding such a lane pay."""
+    if key[1] not in branches.ALWAYS_LAZY["lazy_where"]:
+        return False
+    cond = regions.conds[key]
+    return any(isinstance(n, ir.Node) and n.op == "lazy_where" and n.args[0] is cond for n in regions.order)
 
 
 class KernelEmitter(Emitter):

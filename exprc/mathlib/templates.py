@@ -201,5 +201,70 @@ def log64_table(d: Design, x: ir.Node) -> ir.Node:
     return log_specials(x, _f("add", top, _f("add", err, _f("add", poly, small))))
 
 
+def _two_sum(a: ir.Node, b: ir.Node) -> tuple[ir.Node, ir.Node]:
+    """s + e = a + b exactly (Knuth's TwoSum: no condition on the magnitudes)."""
+    s = _f("add", a, b)
+    bb = _f("sub", s, a)
+    return s, _f("add", _f("sub", a, _f("sub", s, bb)), _f("sub", b, bb))
+
+
+def _fast_two_sum(a: ir.Node, b: ir.Node) -> tuple[ir.Node, ir.Node]:
+    """s + e = a + b exactly where |a| >= |b| (or a == 0)."""
+    s = _f("add", a, b)
+    return s, _f("add", _f("sub", a, s), b)
+
+
+def _flip_sign(v: ir.Node, bit: ir.Node) -> ir.Node:
+    """v with its sign flipped where the int64 `bit` (0 or 2) is 2: xor of bit << 62."""
+    return ir.apply("asfloat", ir.apply("ixor", ir.apply("asint", v), _i("shl", bit, 62)))
+
+
+def trig64(d: Design, x: ir.Node) -> ir.Node:
+    """float64 sin, cos or tan within one ULP for |x| <= range (the C library beyond, per lane).
+
+    x = k pi/2 + r with k = round(x 2/pi) (the shifter leaves k mod 4 in the low bits) and r as
+    a double-double r_hi + r_lo: x - k P1 is exact by fma (P1 = pi/2 rounded; for k != 0, x's ULP
+    is at least 2**-53 and |x - k P1| < 1), k P2 is split exactly by fma and added by TwoSum, k P3
+    rounded once: r is good to about 2**-70 relative even where x is within 2**-60 of a multiple
+    of pi/2. Then on |r| <= pi/4, with z = r_hi**2:
+      sin r = r_hi + (r_hi z S(z) + r_lo (1 - z/2))           (small part below 0.081 |r|)
+      cos r = w + (((1 - w) - z/2) + z**2 C(z) - (r_hi r_lo + e_z/2)),  w = 1 - z/2,
+    e_z = r_hi**2 - z exact by fma; both kept as double-doubles (Fast2Sum). The quadrant picks
+    and signs them; tan = sin/cos (or -cos/sin) with the quotient corrected by its exact
+    residual. Tiny |x| returns x for sin and tan (and keeps the sign of -0)."""
+    k_ = d.constants
+    kd = _f("fma", x, k_["inv_pio2"], SHIFTER)
+    k = _f("sub", kd, SHIFTER)
+    q = _i("iand", ir.apply("asint", kd), 3)
+    a = _f("fma", _f("neg", k), k_["pio2_1"], x)
+    p = _f("mul", k, k_["pio2_2"])
+    pe = _f("fma", k, k_["pio2_2"], _f("neg", p))
+    r_hi, err = _two_sum(a, _f("neg", p))
+    r_lo = _f("fma", _f("neg", k), k_["pio2_3"], _f("sub", err, pe))
+    z = _f("mul", r_hi, r_hi)
+    hz = _f("mul", z, 0.5)
+    small = _f("fma", _f("mul", r_hi, z), horner(d.poly, z), _f("mul", r_lo, _f("sub", 1, hz)))
+    s_hi, s_lo = _fast_two_sum(r_hi, small)
+    ez = _f("fma", r_hi, r_hi, _f("neg", z))
+    w = _f("sub", 1, hz)
+    tail = _f("fma", _f("mul", z, z), horner(d.tables["cos_poly"], z), _f("neg", _f("fma", r_hi, r_lo, _f("mul", ez, 0.5))))
+    c_hi, c_lo = _fast_two_sum(w, _f("add", _f("sub", _f("sub", 1, w), hz), tail))
+    odd = ir.apply("ne", _i("iand", q, 1), ir.const(0, "int64"))
+    pick = lambda u, v: ir.apply("eager_where", odd, u, v)   # noqa: E731
+    if d.function == "sin":
+        y = _flip_sign(pick(c_hi, s_hi), _i("iand", q, 2))
+    elif d.function == "cos":
+        y = _flip_sign(pick(s_hi, c_hi), _i("iand", _i("iadd", q, 1), 2))
+    else:
+        n_hi, n_lo, m_hi, m_lo = pick(c_hi, s_hi), pick(c_lo, s_lo), pick(s_hi, c_hi), pick(s_lo, c_lo)
+        t = _f("div", n_hi, m_hi)
+        res = _f("fma", _f("neg", t), m_lo, _f("add", _f("fma", _f("neg", t), m_hi, n_hi), n_lo))
+        y = _flip_sign(_f("add", t, _f("div", res, m_hi)), _i("shl", _i("iand", q, 1), 1))
+    if d.function != "cos":
+        y = ir.apply("eager_where", ir.apply("lt", ir.apply("abs", x), _c(k_["tiny"])), x, y)
+    return ir.apply("lazy_where", ir.apply("gt", ir.apply("abs", x), _c(k_["range"])), ir.apply(d.function, x), y)
+
+
 TEMPLATES: dict[str, Callable[[Design, ir.Node], ir.Node]] = {
-    "exp_table": exp_table, "log_table": log_table, "exp64_table": exp64_table, "log64_table": log64_table}
+    "exp_table": exp_table, "log_table": log_table, "exp64_table": exp64_table, "log64_table": log64_table,
+    "trig64": trig64}

@@ -62,18 +62,23 @@ def _front_text(front: list[tuple[int, float]]) -> str:
 def cmd_library(names: list[str]) -> int:
     from exprc.errors import ExprcError
     from . import library
-    unknown = [n for n in names if n not in library.SPECS]
+    known = [*library.SPECS, *library.SPECS64]
+    unknown = [n for n in names if n not in known]
     if unknown:
-        raise ExprcError(f"--library knows {', '.join(library.SPECS)}; not {', '.join(unknown)}")
+        raise ExprcError(f"--library knows {', '.join(known)}; not {', '.join(unknown)}")
     say = lambda line: print(line, flush=True)   # noqa: E731
-    data = library.generate(names or None, log=say)
-    data64 = library.generate(names or None, log=say, dtype="float64")
-    for name in names or library.SPECS:
-        e, e64 = data[name], data64[name]
-        print(f"{name} float32: {1 << e['bits']} table entries, degree {len(e['poly']) - 1}, {len(e['exceptions'])} "
-              f"exceptions, {e['proof']['not_correctly_rounded']} of {e['proof']['inputs_judged']:,} inputs not "
-              f"correctly rounded, {e['ns_per_element']} ns/element")
-        print(f"{name} float64: {1 << e64['bits']} table entries, degree {len(e64['poly']) - 1}, max "
+    names32 = [n for n in names or library.SPECS if n in library.SPECS]
+    data = library.generate(names32, log=say) if names32 else {}
+    data64 = library.generate(names or known, log=say, dtype="float64")
+    for name in names or known:
+        if name in names32:
+            e = data[name]
+            print(f"{name} float32: {1 << e['bits']} table entries, degree {len(e['poly']) - 1}, {len(e['exceptions'])} "
+                  f"exceptions, {e['proof']['not_correctly_rounded']} of {e['proof']['inputs_judged']:,} inputs not "
+                  f"correctly rounded, {e['ns_per_element']} ns/element")
+        e64 = data64[name]
+        table = f"{1 << e64['bits']} table entries" if e64["bits"] else "no table"
+        print(f"{name} float64: {table}, polynomial degree {len(e64['poly']) - 1}, max "
               f"{e64['proof']['max_ulp']:.3f} ULP on {e64['proof']['sampled']:,} sampled inputs, "
               f"{e64['ns_per_element']} ns/element")
     print(f"wrote {library.DATA_PATH} and {library.DATA_PATHS['float64']}")

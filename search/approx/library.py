@@ -208,7 +208,60 @@ def fit_log64(function: str, bits: int) -> Design:
     return Design(function, "log64_table", bits, d.poly, d.tables, d.constants, extra=d.extra)
 
 
-FITS = {"exp_table": fit_exp, "log_table": fit_log, "exp64_table": fit_exp64, "log64_table": fit_log64}
+TRIG_RANGE = 2.0 ** 28            # trig64: |x| up to this by Cody–Waite in double-double, the C library beyond
+TRIG_TINY = 2.0 ** -27            # sin x and tan x round to x below this
+# a faithful (not correctly rounded) target: -1/6 rounded to float64 alone leaves 2**-57.2 of the
+# result (0.05 ULP), which no refit of the other coefficients removes
+TRIG_POLY_TARGET = 2.0 ** -56
+
+
+def _fit_terms(f, interval, first: int, degree_range, scale: float, target: float):
+    """Lowest degree whose float64-rounded minimax polynomial sum_{k >= first} c_k z**k meets
+    target in absolute error times scale; the coefficients from c_first on."""
+    for degree in degree_range:
+        mono = list(range(first, degree + 1))
+        res = minimax(f, degree, interval, relative=False, monomials=mono, prec=PREC)
+        coeffs = round_coefficients(res.coefficients, "float64")
+        err = float(max_error(coeffs, f, interval, relative=False))
+        if err * scale <= target:
+            return [Fraction(c) for c in coeffs[first:]], err
+    raise ArithmeticError(f"no degree in {list(degree_range)} reaches {target}")
+
+
+def fit_trig64(function: str, bits: int = 0) -> Design:
+    """float64 sin/cos/tan (templates.trig64) on |r| <= pi/4 (a little over: k is rounded from a
+    rounded x 2/pi), in z = r**2: (sin r - r)/r = z S(z) and cos r - 1 + z/2 = z**2 C(z), fitted
+    in absolute error (what reaches the result, over |sin r / r| >= 0.9 and cos r >= 0.7); and
+    pi/2 in three float64 parts."""
+    with mpmath.workprec(PREC):
+        top = (mpmath.pi / 4 * (1 + mpmath.mpf(2) ** -20)) ** 2
+        fact = mpmath.factorial
+        small = mpmath.mpf(2) ** -20
+
+        def sin_part(z):
+            if z < small:
+                return mpmath.fsum((-1) ** (n + 1) * z ** (n + 1) / fact(2 * n + 3) for n in range(8))
+            r = mpmath.sqrt(z)
+            return (mpmath.sin(r) - r) / r
+
+        def cos_part(z):
+            if z < small:
+                return mpmath.fsum((-1) ** n * z ** (n + 2) / fact(2 * n + 4) for n in range(8))
+            return mpmath.cos(mpmath.sqrt(z)) - 1 + z / 2
+        s_coeffs, s_err = _fit_terms(sin_part, (0, top), 1, range(4, 12), 1.12, TRIG_POLY_TARGET)
+        c_coeffs, c_err = _fit_terms(cos_part, (0, top), 2, range(5, 13), 1.42, TRIG_POLY_TARGET)
+        pio2 = mpmath.pi / 2
+        p1 = Fraction(_d(pio2))
+        p2 = Fraction(_d(from_mpf(pio2) - p1))
+        p3 = Fraction(_d(from_mpf(pio2) - p1 - p2))
+        consts = {"inv_pio2": Fraction(_d(2 / mpmath.pi)), "pio2_1": p1, "pio2_2": p2, "pio2_3": p3,
+                  "range": Fraction(TRIG_RANGE), "tiny": Fraction(TRIG_TINY)}
+    return Design(function, "trig64", 0, tuple(s_coeffs), {"cos_poly": tuple(c_coeffs)}, consts,
+                  extra={"poly_error": max(s_err, c_err)})
+
+
+FITS = {"exp_table": fit_exp, "log_table": fit_log, "exp64_table": fit_exp64, "log64_table": fit_log64,
+        "trig64": fit_trig64}
 
 
 def correctly_rounded(function: str, x: float) -> float:
@@ -219,10 +272,21 @@ def correctly_rounded(function: str, x: float) -> float:
 
 
 FLOAT64_TEMPLATE = {"exp_table": "exp64_table", "log_table": "log64_table"}   # the float32 one's twin
+# float64 functions with no float32 design of their own: the template itself
+SPECS64 = {name: Spec(name, "trig64", _mp(name), f"{name}(x)", (0,)) for name in ("sin", "cos", "tan")}
 
 
 def dtype_of(design: Design) -> str:
-    return "float64" if design.template in FLOAT64_TEMPLATE.values() else "float32"
+    return "float64" if design.template in (*FLOAT64_TEMPLATE.values(), "trig64") else "float32"
+
+
+def _spec(function: str) -> Spec:
+    return SPECS.get(function) or SPECS64[function]
+
+
+def _template64(function: str) -> str:
+    spec = _spec(function)
+    return FLOAT64_TEMPLATE.get(spec.template, spec.template)
 
 
 def program(design: Design) -> ir.Node:
@@ -236,7 +300,10 @@ def seconds_per_element(design: Design, n: int = 1 << 20, repeats: int = 7) -> f
     dtype = dtype_of(design)
     k = exprc.compile(program(design), dtype=dtype, variables=["x"], mathlib="libm")
     rng = np.random.default_rng(0)
-    x = (rng.uniform(-80, 80, n) if design.template.startswith("exp") else np.exp(rng.uniform(-80, 80, n)))
+    if design.template == "trig64":          # within the reduction's range: the fallback is timed apart
+        x = rng.uniform(-100, 100, n)
+    else:
+        x = (rng.uniform(-80, 80, n) if design.template.startswith("exp") else np.exp(rng.uniform(-80, 80, n)))
     x = x.astype(dtype)
     out = np.empty_like(x)
     k(x, out=out, threads=1)
@@ -261,7 +328,15 @@ def float64_sample(function: str, n: int = FLOAT64_SAMPLE, seed: int = 0) -> np.
     magnitudes, the subnormal results and inputs, around 1 (logs) and 0 (exps)."""
     rng = np.random.default_rng(seed)
     q = n // 4
-    if function.startswith("exp"):
+    if function in SPECS64:      # trig: moderate, the reduction's whole range, huge, tiny and subnormal,
+        sign = lambda m: rng.choice([-1.0, 1.0], m)   # noqa: E731    and next to multiples of pi/2
+        k = rng.integers(1, 2 ** 28, q // 2)
+        near = np.float64(k * (np.pi / 2)) + np.float64(k * 6.123233995736766e-17)
+        parts = [rng.uniform(-10, 10, q), sign(q) * 2.0 ** rng.uniform(-27, 28, q),
+                 sign(q // 2) * 2.0 ** rng.uniform(28, 1024, q // 2), sign(q // 4) * 2.0 ** rng.uniform(-1074, -27, q // 4),
+                 sign(q // 4) * rng.integers(1, 2 ** 52, q // 4, dtype=np.int64).view(np.float64),
+                 np.concatenate([near, np.nextafter(near, np.inf), np.nextafter(near, -np.inf)])]
+    elif function.startswith("exp"):
         lo, hi = (-746, 710) if function == "exp" else (-1076, 1025)
         parts = [rng.uniform(lo, hi, 2 * q), rng.uniform(-1, 1, q) * 2.0 ** -rng.integers(1, 1000, q),
                  rng.uniform(lo, lo + 40, q // 2), rng.uniform(hi - 2, hi, q // 2)]
@@ -278,7 +353,7 @@ def sampled_error(design: Design, n: int = FLOAT64_SAMPLE) -> dict:
     import exprc
     x = float64_sample(design.function, n)
     y = exprc.compile(program(design), dtype="float64", variables=["x"], mathlib="libm")(x)
-    rep = report_vs_mpmath(SPECS[design.function].mp, x, y, "float64")
+    rep = report_vs_mpmath(_spec(design.function).mp, x, y, "float64")
     return {"max_ulp": rep.max_ulp, "worst_input": float(rep.worst_input), "nonfinite_failures": rep.nonfinite_failures,
             "sampled": int(x.size), "exhaustive": False, "date": time.strftime("%Y-%m-%d")}
 
@@ -301,19 +376,20 @@ class Outcome:
 def generate_function64(function: str, log=print) -> tuple[Design, dict, float, list]:
     """The fastest float64 design within one ULP on the sample (accuracy cannot be proved
     exhaustively in float64; the sample is labelled as such)."""
-    template = FLOAT64_TEMPLATE[SPECS[function].template]
+    template = _template64(function)
     candidates = []
-    for bits in SPECS[function].bits_choices:
+    for bits in _spec(function).bits_choices:
         d = FITS[template](function, bits)
         s = seconds_per_element(d)
         candidates.append((s, d))
-        log(f"{function} float64: {1 << bits} entries, degree {len(d.poly) - 1}: {s * 1e9:.3f} ns/element")
+        log(f"{function} float64: {1 << bits if bits else 'no'} table entries, degree {len(d.poly) - 1}: "
+            f"{s * 1e9:.3f} ns/element")
     tried = []
     for s, d in sorted(candidates, key=lambda c: c[0]):
         err = sampled_error(d)
         tried.append({"bits": d.bits, "degree": len(d.poly) - 1, "ns_per_element": round(s * 1e9, 4),
                       "sampled_max_ulp": err["max_ulp"]})
-        log(f"{function} float64: {1 << d.bits} entries: max {err['max_ulp']:.4f} ULP on {err['sampled']:,} inputs")
+        log(f"{function} float64: {1 << d.bits if d.bits else 'no'} table entries: max {err['max_ulp']:.4f} ULP on {err['sampled']:,} inputs")
         if err["max_ulp"] <= 1.0 and err["nonfinite_failures"] == 0:
             return d, err, s, tried
     raise ArithmeticError(f"{function} float64: no design within one ULP; tried {tried}")
@@ -378,7 +454,7 @@ def generate(functions=None, path: Path = DATA_PATH, log=print, dtype: str = "fl
 def generate64(functions=None, path: Path | None = None, log=print) -> dict:
     path = path or DATA_PATHS["float64"]
     data = json.loads(path.read_text()) if path.exists() else {}
-    for name in functions or SPECS:
+    for name in functions or [*SPECS, *SPECS64]:
         design, err, speed, tried = generate_function64(name, log=log)
         entry = design_to_json(design)
         entry["proof"] = err
