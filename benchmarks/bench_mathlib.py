@@ -89,14 +89,10 @@ FLOAT64_SAMPLE = 20_000
 
 
 def _float64_sample(name: str) -> np.ndarray:
+    """The generation step's sample (search/approx/library.float64_sample): tiny, moderate and
+    huge arguments, subnormals, and for sin/cos/tan inputs next to multiples of pi/2; another seed."""
     from exprc.search.approx.library import float64_sample
-    if name in ("exp", "exp2", "log", "log2"):
-        return float64_sample(name, FLOAT64_SAMPLE, seed=3)
-    rng = np.random.default_rng(3)     # trigonometric: tiny, moderate and huge arguments
-    q = FLOAT64_SAMPLE // 4
-    return np.concatenate([rng.uniform(-10, 10, q), rng.uniform(-1e5, 1e5, q),
-                           rng.uniform(-1, 1, q) * 2.0 ** rng.integers(-1000, 0, q),
-                           rng.uniform(-1, 1, q) * 2.0 ** rng.integers(20, 1023, q)])
+    return float64_sample(name, FLOAT64_SAMPLE, seed=3)
 
 
 def _float64_error(name: str, mathlib: str) -> dict:
