@@ -8,7 +8,9 @@ here are what fastmath kernels use.
 Why: inlined into the kernel they run without call overhead or register spills, vectorize on
 any backend that lowers fma/round/ldexp, and their accuracy is measured like any program's
 (benchmarks/ulp_table.py): every op in them is exact or correctly rounded, so the LLVM kernel
-and the numpy interpreter of the same IR agree bit for bit. Coefficients come from Sollya's
+and the numpy interpreter of the same IR agree bit for bit, but for the library calls they
+keep (each backend calls its own library: the LLVM backend libmvec, or in a lazy_where's
+fallback lanes the scalar C library). Coefficients come from Sollya's
 fpminimax (benchmarks/vecmath_coefficients.sollya reproduces them).
 
 An implementation is a list of steps `name = exprc text` over the argument `a`; the last step

@@ -72,12 +72,19 @@ def test_cell_index_in_numpy_is_the_programs(layout):
     assert np.array_equal(got, layout.cell(x))
 
 
-def test_first_keys_finds_each_cells_first_input():
-    layout = Layout.uniform_x(0.5, 3.0, 100)
-    starts = np.arange(1, 100)
+@pytest.mark.parametrize("layout", [Layout.uniform_x(0.5, 3.0, 100), Layout.uniform_x(-3, 3, 100),
+                                    Layout.uniform_x(-3, 3, 100, "float64"), Layout.uniform_x(-1e300, 1e300, 64, "float64"),
+                                    Layout.uniform_bits(-5, 5, 50, "float64")],
+                         ids=lambda lay: f"{lay.dtype}-{lay.kind}[{lay.a:g},{lay.b:g}]")
+def test_first_keys_finds_each_cells_first_input(layout):
+    """Bisection on keys, also where float64 keys span nearly all of int64 (across 0)."""
+    starts = np.arange(1, layout.cells)
     keys = layout.first_keys(starts)
-    assert np.all(layout.cell(float_of(keys)) >= starts)
-    assert np.all(layout.cell(float_of(keys - 1)) < starts)
+    k0, k1 = layout.key_range
+    assert np.all((keys >= k0) & (keys <= k1 + 1)) and np.all(keys[1:] >= keys[:-1])
+    inside = keys <= k1
+    assert np.all(layout.cell(float_of(keys[inside], layout.dtype)) >= starts[inside])
+    assert np.all(layout.cell(float_of(keys - 1, layout.dtype)) < starts)
 
 
 @pytest.mark.parametrize("form", ["head", "plain", "zero"])
@@ -285,6 +292,14 @@ def test_float64_results_are_checked_on_a_sample_and_labelled(tmp_path):
     front = json.loads((tmp_path / "front.json").read_text())
     assert front["dtype"] == "float64" and front["methods"][0]["verified"] == "sampled"
     assert "sampled" in (tmp_path / "report.md").read_text()
+
+
+def test_float64_interval_across_zero_without_symmetry():
+    """exp on [-2, 2]: keys of both signs (the bisection's int64 range), no fold."""
+    r = approximate_piecewise("exp(x)", (-2, 2), degree=8, dtype="float64", methods=["uniform x"],
+                              measure_speed=False)
+    m = r.best()
+    assert r.parity is None and m is not None and m.met and m.knots.count < 64
 
 
 def test_float64_is_refused_outside_piecewise():

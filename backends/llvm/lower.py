@@ -152,8 +152,6 @@ class Emitter:
             self.body.append(f"  {out} = call {self.fast}{v} {fn}({argl})")
         elif kind == "libm":
             scalar = spec[1] + ("f" if self.dtype == "float32" else "")
-            vec = vector_name(self.t.isa, self.W, op.arity, scalar) if self.t.isa else None
-            argl = ", ".join(f"{v} {a}" for a in args)
             vec = vector_name(self.t.isa, self.native, op.arity, scalar) if self.t.isa else None
             if vec in self.t.libmvec and not self.scalar_libm:
                 nv = f"<{self.native} x {self.s}>"
@@ -579,9 +577,10 @@ class Emitter:
 
 def _fallback_branch(regions, key) -> bool:
     """Whether a branch is the lazy side of a lazy_where: the lanes a library function's own code
-    leaves to the C library (huge trig arguments). Its library calls go to the scalar C library
-    per lane, the most accurate there is (glibc's scalar sin/cos/tan are within 0.51 ULP where
-    libmvec's are 1.5-3), at a cost only vectors holding such a lane pay."""
+    leaves to the C library (float64 sin/cos/tan beyond 2**28, fastmath float32 sin/cos beyond
+    105414). Its library calls, and those of any where sharing its condition, go to the scalar C
+    library per lane, the most accurate there is (glibc's scalar sin/cos/tan are within 0.51 ULP
+    where libmvec's are 1.5-3), at a cost only vectors holding such a lane pay."""
     if key[1] not in branches.ALWAYS_LAZY["lazy_where"]:
         return False
     cond = regions.conds[key]

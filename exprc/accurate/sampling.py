@@ -191,6 +191,25 @@ def _stable(root: ir.Node, point: dict, dtype: str):
     return None, prec
 
 
+def mp_settled(root: ir.Node, point: dict, bits: int):
+    """root at a point good to `bits` bits relative (an mpf, or None where undefined): evaluated
+    at doubling precision from _start_precision until two evaluations agree that far (0 where
+    both are 0). For references finer than one rounding, e.g. a double-double."""
+    import mpmath
+    prec = _start_precision(point)
+    prev = mp_evaluate(root, point, prec)
+    while prec < _MAX_PREC:
+        cur = mp_evaluate(root, point, 2 * prec)
+        if prev is None and cur is None:
+            return None
+        if prev is not None and cur is not None and not isinstance(cur, bool):
+            with mpmath.workprec(4 * prec):
+                if (cur == 0 and prev == 0) or abs(cur - prev) <= abs(cur) * mpmath.mpf(2) ** -bits:
+                    return cur
+        prev, prec = cur, 2 * prec
+    return prev
+
+
 def _same_rounding(a, b, dtype: str) -> bool:
     if a is None or b is None or isinstance(a, bool) or isinstance(b, bool):
         return a is b or a == b

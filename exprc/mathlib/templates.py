@@ -227,7 +227,7 @@ def trig64(d: Design, x: ir.Node) -> ir.Node:
     is at least 2**-53 and |x - k P1| < 1), k P2 is split exactly by fma and added by TwoSum, k P3
     rounded once: r is good to about 2**-70 relative even where x is within 2**-60 of a multiple
     of pi/2. Then on |r| <= pi/4, with z = r_hi**2:
-      sin r = r_hi + (r_hi z S(z) + r_lo (1 - z/2))           (small part below 0.081 |r|)
+      sin r = r_hi + (r_hi z S(z) + r_lo (1 - z/2))           (small part below 0.1 |r|)
       cos r = w + (((1 - w) - z/2) + z**2 C(z) - (r_hi r_lo + e_z/2)),  w = 1 - z/2,
     e_z = r_hi**2 - z exact by fma; both kept as double-doubles (Fast2Sum). The quadrant picks
     and signs them; tan = sin/cos (or -cos/sin) with the quotient corrected by its exact

@@ -136,8 +136,8 @@ def cmd_piecewise(args) -> int:
     if best is None:
         print(f"no knot method reached {args.max_ulp:g} ULP at degree {args.degree}: try a higher --degree")
         return 1
-    how = "proven" if best.proof.exhaustive else "on a sample of"
-    print(f"best: {best.method}, {best.knots.count} pieces, max {best.proof.max_ulp:.4g} ULP {how} over "
+    how = "proven over" if best.proof.exhaustive else "on a sample of"
+    print(f"best: {best.method}, {best.knots.count} pieces, max {best.proof.max_ulp:.4g} ULP {how} "
           f"{best.proof.count:,} inputs, {best.ns_per_element} ns/element (original {result.original_ns} ns)")
     print(f"wrote {args.output}/front.json, pieces.json, report.md, error.png, best.{{exprc,c,ll}}, best_triton.py")
     return 0

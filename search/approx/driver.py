@@ -288,8 +288,8 @@ def _verify_point(cand: Candidate, problem: ApproxProblem, reference: ir.Node, i
     return point
 
 
-def checked_interval(expression: str, interval) -> tuple[float, float]:
-    """The interval as floats, refused unless it is finite, non-empty in float32 and inside
+def checked_interval(expression: str, interval, dtype: str = "float32") -> tuple[float, float]:
+    """The interval as floats, refused unless it is finite, non-empty in dtype and inside
     the domain of expression (exprc text in x; a fit across a pole or a NaN never ends well)."""
     import exprc
     try:
@@ -298,8 +298,9 @@ def checked_interval(expression: str, interval) -> tuple[float, float]:
         raise ExprcError(f"the interval must be two numbers, got {interval!r}") from None
     if not (math.isfinite(a) and math.isfinite(b)):
         raise ExprcError(f"the interval must be finite, got [{a}, {b}]")
-    if not np.float32(a) < np.float32(b):
-        raise ExprcError(f"the interval [{a}, {b}] holds no two float32 numbers: give A < B")
+    with np.errstate(over="ignore"):
+        if not np.asarray(a, dtype=dtype) < np.asarray(b, dtype=dtype):
+            raise ExprcError(f"the interval [{a}, {b}] holds no two {dtype} numbers: give A < B")
     k = exprc.compile(expression, dtype="float64", mathlib="libm", variables=["x"])
     xs = np.linspace(a, b, 4097)
     with np.errstate(all="ignore"):

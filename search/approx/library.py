@@ -228,6 +228,15 @@ def _fit_terms(f, interval, first: int, degree_range, scale: float, target: floa
     raise ArithmeticError(f"no degree in {list(degree_range)} reaches {target}")
 
 
+def pio2_parts() -> tuple[Fraction, Fraction, Fraction]:
+    """pi/2 as three float64 numbers, each the rounding of what the ones before leave."""
+    with mpmath.workprec(PREC):
+        pio2 = from_mpf(mpmath.pi / 2)
+    p1 = Fraction(_d(pio2))
+    p2 = Fraction(_d(pio2 - p1))
+    return p1, p2, Fraction(_d(pio2 - p1 - p2))
+
+
 def fit_trig64(function: str, bits: int = 0) -> Design:
     """float64 sin/cos/tan (templates.trig64) on |r| <= pi/4 (a little over: k is rounded from a
     rounded x 2/pi), in z = r**2: (sin r - r)/r = z S(z) and cos r - 1 + z/2 = z**2 C(z), fitted
@@ -250,10 +259,7 @@ def fit_trig64(function: str, bits: int = 0) -> Design:
             return mpmath.cos(mpmath.sqrt(z)) - 1 + z / 2
         s_coeffs, s_err = _fit_terms(sin_part, (0, top), 1, range(4, 12), 1.12, TRIG_POLY_TARGET)
         c_coeffs, c_err = _fit_terms(cos_part, (0, top), 2, range(5, 13), 1.42, TRIG_POLY_TARGET)
-        pio2 = mpmath.pi / 2
-        p1 = Fraction(_d(pio2))
-        p2 = Fraction(_d(from_mpf(pio2) - p1))
-        p3 = Fraction(_d(from_mpf(pio2) - p1 - p2))
+        p1, p2, p3 = pio2_parts()
         consts = {"inv_pio2": Fraction(_d(2 / mpmath.pi)), "pio2_1": p1, "pio2_2": p2, "pio2_3": p3,
                   "range": Fraction(TRIG_RANGE), "tiny": Fraction(TRIG_TINY)}
     return Design(function, "trig64", 0, tuple(s_coeffs), {"cos_poly": tuple(c_coeffs)}, consts,
@@ -300,7 +306,7 @@ def seconds_per_element(design: Design, n: int = 1 << 20, repeats: int = 7) -> f
     dtype = dtype_of(design)
     k = exprc.compile(program(design), dtype=dtype, variables=["x"], mathlib="libm")
     rng = np.random.default_rng(0)
-    if design.template == "trig64":          # within the reduction's range: the fallback is timed apart
+    if design.template == "trig64":          # within the reduction's range (the fallback is the C library's)
         x = rng.uniform(-100, 100, n)
     else:
         x = (rng.uniform(-80, 80, n) if design.template.startswith("exp") else np.exp(rng.uniform(-80, 80, n)))
@@ -330,10 +336,12 @@ def float64_sample(function: str, n: int = FLOAT64_SAMPLE, seed: int = 0) -> np.
     q = n // 4
     if function in SPECS64:      # trig: moderate, the reduction's whole range, huge, tiny and subnormal,
         sign = lambda m: rng.choice([-1.0, 1.0], m)   # noqa: E731    and next to multiples of pi/2
-        k = rng.integers(1, 2 ** 28, q // 2)
-        near = np.float64(k * (np.pi / 2)) + np.float64(k * 6.123233995736766e-17)
-        parts = [rng.uniform(-10, 10, q), sign(q) * 2.0 ** rng.uniform(-27, 28, q),
-                 sign(q // 2) * 2.0 ** rng.uniform(28, 1024, q // 2), sign(q // 4) * 2.0 ** rng.uniform(-1074, -27, q // 4),
+        p1, p2, _ = pio2_parts()
+        k = rng.integers(1, int(TRIG_RANGE / float(p1)), q // 2)       # multiples inside the reduction's range
+        near = np.float64(k * float(p1)) + np.float64(k * float(p2))
+        parts = [rng.uniform(-10, 10, q), sign(q) * 2.0 ** rng.uniform(math.log2(TRIG_TINY), math.log2(TRIG_RANGE), q),
+                 sign(q // 2) * 2.0 ** rng.uniform(math.log2(TRIG_RANGE), 1024, q // 2),
+                 sign(q // 4) * 2.0 ** rng.uniform(-1074, math.log2(TRIG_TINY), q // 4),
                  sign(q // 4) * rng.integers(1, 2 ** 52, q // 4, dtype=np.int64).view(np.float64),
                  np.concatenate([near, np.nextafter(near, np.inf), np.nextafter(near, -np.inf)])]
     elif function.startswith("exp"):

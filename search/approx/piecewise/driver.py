@@ -185,7 +185,7 @@ def approximate_piecewise(expression: str, interval: tuple[float, float], max_ul
     if dtype not in ("float32", "float64"):
         raise ExprcError(f"dtype must be float32 or float64, got {dtype!r}")
     text, reference = reference_of(expression)
-    interval = checked_interval(text, interval)
+    interval = checked_interval(text, interval, dtype)
     if methods is None:         # float64: uniform bits means thousands of fine cells, each fitted in mpmath
         names = [m for m in knots_mod.METHODS if dtype == "float32" or m != "uniform bits"]
     else:

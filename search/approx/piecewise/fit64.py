@@ -4,8 +4,10 @@ A float32 piece is judged against a float64 reference by a numpy emulation of it
 neither works a precision up: float64 has no wider hardware type to emulate fma or to hold the
 reference. Here
 
-* the reference is mpmath at PRECISION bits (search/approx's mp_evaluate of the expression's
-  IR), kept as a double-double (hi, lo) per input and cached, so refits reuse it;
+* the reference is mpmath good to REFERENCE_BITS bits (exprc.accurate.sampling.mp_settled:
+  the expression's IR at rising precision until it settles, so cancellation such as
+  (exp(x) - 1)/x at x = 1e-60 is resolved), kept as a double-double (hi, lo) per input and
+  cached, so refits reuse it;
 * the fit is least squares on 3(d + 1) Chebyshev points of the piece, in mpmath, weighted by
   1/|f| (relative error, which is what ULPs measure), at the lowest degree whose error there is
   a small part of an ULP; the coefficients are rounded to float64 one at a time, the higher ones
@@ -29,10 +31,12 @@ from exprc.ulp import ulp_spacing
 
 from . import fit as fitting
 from .fit import Piece
+from .knots import PieceFitter
 from .layout import float_of, key_of
 
 F64 = "float64"
-PRECISION = 160              # mpmath bits of the reference and the fit
+PRECISION = 160              # mpmath bits of the fit
+REFERENCE_BITS = 80          # correct bits of the reference (a float64 ULP is 2**-52 of the value)
 TEST_BY_VALUE = 320          # a piece is tested on this many inputs uniform in value,
 TEST_BY_KEYS = 96            # this many uniform in bits,
 END_RUN64 = 32               # and this many consecutive inputs at each end
@@ -50,8 +54,9 @@ class Reference:
         self.cache: dict[float, tuple[float, float]] = {}
 
     def mp(self, v: float):
-        from exprc.accurate.sampling import mp_evaluate
-        return mp_evaluate(self.node, {"x": float(v)}, PRECISION)
+        """f(v) as an mpf, or None where it is undefined."""
+        from exprc.accurate.sampling import mp_settled
+        return mp_settled(self.node, {"x": float(v)}, REFERENCE_BITS)
 
     def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         import mpmath
@@ -63,7 +68,7 @@ class Reference:
                 if r is None or not mpmath.isfinite(r):
                     got = (math.nan, math.nan)
                 else:
-                    with mpmath.workprec(PRECISION):
+                    with mpmath.workprec(4 * PRECISION):
                         h = float(r)
                         got = (h, float(r - h)) if math.isfinite(h) else (h, 0.0)
                 self.cache[v] = got
@@ -138,9 +143,10 @@ def fit64(ref: Reference, lo: float, hi: float, x0: float, degree: int, form: st
         xs = sorted({float(np.float64(0.5 * (lo + hi) + 0.5 * (hi - lo) * math.cos(math.pi * (i + 0.5) / n)))
                      for i in range(n)})
         ts = [mp.mpf(float(np.float64(x) - np.float64(x0))) for x in xs]      # t as the kernel rounds it
-        fs = [ref.mp(x) * mp.mpf(2) ** scale for x in xs]
+        fs = [ref.mp(x) for x in xs]
         if any(f is None or not mp.isfinite(f) for f in fs):
-            return (0.0,) * (degree + 3)
+            return (0.0,) * (degree + 3)        # undefined inside the piece: its test reports it
+        fs = [f * mp.mpf(2) ** scale for f in fs]
         h = max(abs(t) for t in ts) or mp.mpf(1)
         ss = [t / h for t in ts]
         w = [1 / max(abs(f), mp.mpf(2) ** -1074 * mp.mpf(2) ** scale) for f in fs]
@@ -186,25 +192,17 @@ def fit64(ref: Reference, lo: float, hi: float, x0: float, degree: int, form: st
     return tuple(c if math.isfinite(c) else 0.0 for c in coeffs)
 
 
-class Float64Fitter:
-    """PieceFitter's interface (knots.py) for float64 pieces; see the module docstring."""
+class Float64Fitter(PieceFitter):
+    """knots.PieceFitter for float64 pieces (see the module docstring): the same knot
+    placement, its own fit, reference and precision test."""
     dtype = F64
+    scale_cap = SCALE64
+    scale_room = 1000
 
     def __init__(self, reference, node: ir.Node, interval: tuple[float, float], degree: int, target: float,
                  seed: int = 0):
-        self.reference = reference                        # float64 kernel (for quick looks)
+        super().__init__(reference, interval, degree, target, seed)     # reference: the float64 kernel
         self.exact = Reference(node)
-        self.a, self.b = (float(v) for v in interval)
-        self.degree, self.target, self.seed, self.fits = degree, target, seed, 0
-        with np.errstate(all="ignore"):
-            self.zero_at_0 = self.a <= 0 <= self.b and float(reference(np.float64([0.0]))[0]) == 0.0
-            biggest = float(np.nanmax(np.abs(reference(np.linspace(self.a, self.b, 4097)))))
-        room = 1000 - math.ceil(math.log2(biggest)) if biggest > 0 and math.isfinite(biggest) else 0
-        self.scale = max(0, min(SCALE64, room)) if self.zero_at_0 and degree >= 1 else 0
-
-    def piece(self, layout, c0: int, c1: int, extra=()) -> Piece:
-        k0, k1 = (int(k) for k in layout.first_keys(np.int64([c0, c1])))
-        return self.piece_of_keys((c0, c1), k0, k1 - 1, extra)
 
     def piece_of_keys(self, cells: tuple[int, int], k0: int, k1: int, extra=()) -> Piece:
         self.fits += 1
@@ -236,21 +234,18 @@ class Float64Fitter:
                 break
         return best
 
-    def forms(self, x: np.ndarray, ref: np.ndarray) -> list[str]:
-        from .knots import PieceFitter
-        return PieceFitter.forms(self, x, ref)
-
     def ok(self, piece: Piece) -> bool:
         return piece.max_ulp <= self.target - SAMPLED_MARGIN64
 
 
 def proof_inputs(interval: tuple[float, float], pieces, seed: int = 0, n: int = PROOF_SAMPLE) -> np.ndarray:
     """The driver's sample of a float64 interval: by value, by bits, both ends of every piece and
-    their neighbours, tiny magnitudes next to 0."""
+    their neighbours, and the same mirrored (an even or odd function's pieces serve both signs)."""
     rng = np.random.default_rng(seed)
     a, b = interval
     ka, kb = (int(k) for k in key_of(np.float64([a, b]), F64))
     ends = np.concatenate([np.int64(p.keys) for p in pieces if not p.empty]) if pieces else np.zeros(0, np.int64)
+    ends = np.concatenate([ends, -1 - ends])          # and mirrored (key_of(-x) = -1 - key_of(x)): folded programs
     near = np.concatenate([ends + d for d in (-1, 0, 1)] + [np.int64([ka, kb])])
     xs = np.concatenate([rng.uniform(a, b, n // 2), float_of(rng.integers(ka, kb + 1, n // 2), F64),
                          float_of(np.clip(near, ka, kb), F64)])

@@ -27,7 +27,7 @@ from exprc.ulp import ulp_spacing
 
 from . import fit as fitting
 from .fit import Piece
-from .layout import Layout, float_of, key_of
+from .layout import Layout, float_of, key_of, width
 
 MAX_CELLS = 1 << 14          # the most cells a layout may have (a float32 table of 64 KiB)
 SAMPLED_MARGIN = 0.03        # ULPs a piece tested on a sample must leave (PieceFitter.ok)
@@ -38,11 +38,13 @@ class PieceFitter:
     """Fits float32 pieces of one function on one interval at one degree, to a ULP target
     (fit64.Float64Fitter: the same for float64)."""
     dtype = "float32"
+    scale_cap = SCALE        # the largest scale s of 2**s f
+    scale_room = 100         # and log2 of the largest scaled value allowed (float32's range: 128)
 
     def __init__(self, reference: Callable[[np.ndarray], np.ndarray], interval: tuple[float, float],
                  degree: int, target: float, seed: int = 0):
         self.reference = reference                       # float64 values of the function
-        self.a, self.b = (float(np.float32(v)) for v in interval)
+        self.a, self.b = (float(np.asarray(v, dtype=self.dtype)) for v in interval)
         self.degree = degree
         self.target = target
         self.seed = seed
@@ -51,9 +53,9 @@ class PieceFitter:
             self.zero_at_0 = self.a <= 0 <= self.b and float(reference(np.float64([0.0]))[0]) == 0.0
             biggest = float(np.nanmax(np.abs(reference(np.linspace(self.a, self.b, 4097)))))
         # next to a zero at 0 the results reach the subnormals: fit 2**scale f (fit.evaluate),
-        # as far as the scaled values stay well inside float32's range
-        room = 100 - math.ceil(math.log2(biggest)) if biggest > 0 and math.isfinite(biggest) else 0
-        self.scale = max(0, min(SCALE, room)) if self.zero_at_0 and degree >= 1 else 0
+        # as far as the scaled values stay well inside the dtype's range
+        room = self.scale_room - math.ceil(math.log2(biggest)) if biggest > 0 and math.isfinite(biggest) else 0
+        self.scale = max(0, min(self.scale_cap, room)) if self.zero_at_0 and degree >= 1 else 0
 
     def piece(self, layout: Layout, c0: int, c1: int, extra=()) -> Piece:
         k0, k1 = (int(k) for k in layout.first_keys(np.int64([c0, c1])))
@@ -186,8 +188,7 @@ def uniform_x(fitter: PieceFitter, max_cells: int = MAX_CELLS, start: int = 1) -
 def _bits_shifts(fitter: PieceFitter, max_cells: int, max_shift: int | None = None):
     """Shifts from the coarsest (one or two cells, or max_shift) to the finest allowed."""
     ka, kb = (int(k) for k in key_of(np.asarray([fitter.a, fitter.b], dtype=fitter.dtype), fitter.dtype))
-    width = np.dtype(fitter.dtype).itemsize * 8
-    shift = min(width - 1, max(1, int(kb - ka).bit_length()))     # shift counts are taken mod the width
+    shift = min(width(fitter.dtype) - 1, max(1, int(kb - ka).bit_length()))   # shift counts are taken mod the width
     if max_shift is not None:
         shift = min(shift, max_shift)
     while shift >= 0:

@@ -1,17 +1,18 @@
-"""Where a float32 input's piece comes from: a cell index computed from x, in numpy and as exprc IR.
+"""Where an input's piece comes from: a cell index computed from x, in numpy and as exprc IR.
 
 Two coordinates make a table lookup cheap (the issue's two layouts):
 
 * ``x``: cell = toint((x - a) * s), s = cells / (b - a) rounded to the dtype. Uniform in value.
 * ``bits``: cell = (key(x) >> shift) - (key(a) >> shift), key(x) the float's bits made monotone
-  (negative floats have their low 31 bits flipped). Uniform in exponent and mantissa bits: every
+  (negative floats have their bits but the sign flipped). Uniform in exponent and mantissa bits: every
   binade gets the same number of cells, so tiny and huge magnitudes are both covered.
 
-The dtype is float32 (int32 keys) or float64 (int64 keys). A piece is a run of consecutive cells; adaptive knots split runs in half, uniform knots make
-every cell its own piece. Both coordinates are monotone in x, so a piece's float32 inputs are one
-contiguous range of keys, found here by bisection on the same arithmetic the program does (the
-numpy emulation is bit-identical to the program: IEEE float32 sub and mul, truncation, integer
-shifts), so inputs that round into a neighbouring cell are judged with the piece that gets them.
+The dtype is float32 (int32 keys) or float64 (int64 keys). A piece is a run of consecutive
+cells; adaptive knots split runs in half, uniform knots make every cell its own piece. Both
+coordinates are monotone in x, so a piece's inputs are one contiguous range of keys, found here
+by bisection on the same arithmetic the program does (the numpy emulation is bit-identical to
+the program: IEEE sub and mul in the dtype, truncation, integer shifts), so inputs that round
+into a neighbouring cell are judged with the piece that gets them.
 """
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ from exprc import ir
 F32 = "float32"
 INT_OF = {"float32": "int32", "float64": "int64"}                 # the integer type of a float's bits
 _BITS = {"float32": (np.int32, np.uint32, 32), "float64": (np.int64, np.uint64, 64)}
+
+
+def width(dtype: str) -> int:
+    """Bits of a float of dtype (and of its integer twin)."""
+    return _BITS[dtype][2]
 
 
 def key_of(x: np.ndarray, dtype: str = F32) -> np.ndarray:
@@ -44,9 +50,9 @@ def float_of(key: np.ndarray, dtype: str = F32) -> np.ndarray:
 
 def _key_program(x: ir.Node, dtype: str) -> ir.Node:
     """key_of in integer IR: asint(x) ^ ((asint(x) >> (width - 1)) & (the bits but the sign))."""
-    i, width = INT_OF[dtype], _BITS[dtype][2]
+    i, w = INT_OF[dtype], width(dtype)
     m = ir.apply("asint", x)
-    mask = ir.apply("iand", ir.apply("shr", m, ir.const(width - 1, i)), ir.const((1 << (width - 1)) - 1, i))
+    mask = ir.apply("iand", ir.apply("shr", m, ir.const(w - 1, i)), ir.const((1 << (w - 1)) - 1, i))
     return ir.apply("ixor", m, mask)
 
 
@@ -121,7 +127,8 @@ class Layout:
             active = lo < hi
             if not active.any():
                 return lo
-            mid = lo + (hi - lo) // 2                 # (lo + hi overflows int64 for float64 keys)
+            mid = (lo & hi) + ((lo ^ hi) >> 1)        # floor((lo + hi) / 2) without overflow: float64
+            # keys span nearly all of int64, so lo + hi and hi - lo both overflow across 0
             ok = (self.cell(float_of(np.minimum(mid, k1), self.dtype)) >= starts) & (mid <= k1)
             hi = np.where(active & ok, mid, hi)
             lo = np.where(active & ~ok, mid + 1, lo)

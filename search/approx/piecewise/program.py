@@ -8,7 +8,6 @@ from exprc import ir
 from .knots import Knots
 
 
-
 def build(knots: Knots, x: ir.Node | None = None) -> ir.Node:
     """The program of x (a variable named x of the layout's dtype unless given). Outside the
     interval the index is clamped, so the end pieces extrapolate."""

@@ -74,7 +74,9 @@ def write_result(result, out: Path) -> Path:
              "Speed: ns per element on 2**20 inputs uniform on the interval, one thread, best of 7 interleaved runs; "
              f"the original is the expression compiled by exprc in {result.dtype}"
              + (f" ({result.original_ns:.3f} ns/element" if result.original_ns else " (")
-             + (f", max {result.original_proof.max_ulp:.3f} ULP proven)." if result.original_proof else ")."), "",
+             + (f", max {result.original_proof.max_ulp:.3f} ULP "
+                + ("proven)." if result.original_proof.exhaustive else "on the same sample).")
+                if result.original_proof else ")."), "",
              methods_table(result), ""] + [note + "." for note in result.notes] + ([""] if result.notes else [])
     if best is None:
         lines += ["No knot method met the target: see the notes in front.json.", ""]

@@ -7,9 +7,11 @@ half the pieces, so each coefficient table is half as long: 32 float32 entries a
 permute, 64 are two and a blend.
 
 Parity is detected numerically, on float64 values of the reference at mirrored points; a
-function that is only nearly even could pass that test, but the result is proven over every
-float32 input of the original interval (both signs) against the reference itself, so a wrong
-fold shows as a failed proof, never as a wrong answer.
+function that is only nearly even could pass that test, but a float32 result is proven over
+every input of the original interval (both signs) against the reference itself, so a wrong fold
+shows as a failed proof, never as a wrong answer. A float64 result's check is sampled on both
+signs (fit64.proof_inputs mirrors every piece's ends), so there it is as strong as any float64
+check.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from exprc import ir
 from exprc.ulp import ulp_spacing
 
 from .knots import Knots
-from .layout import INT_OF
+from .layout import INT_OF, width
 from .program import build
 
 PARITY_POINTS = 4096
@@ -51,8 +53,7 @@ class Fold:
         g = build(knots, ir.apply("abs", x))
         if self.parity == "even":
             return g
-        width = np.dtype(dtype).itemsize * 8
-        sign = ir.apply("iand", ir.apply("asint", x), ir.const(-(1 << (width - 1)), INT_OF[dtype]))   # the sign bit
+        sign = ir.apply("iand", ir.apply("asint", x), ir.const(-(1 << (width(dtype) - 1)), INT_OF[dtype]))  # sign bit
         return ir.apply("asfloat", ir.apply("ixor", ir.apply("asint", g), sign))
 
     def describe(self, interval: tuple[float, float]) -> str | None:
