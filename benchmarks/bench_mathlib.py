@@ -84,7 +84,7 @@ def measure(name: str) -> dict:
     return {"exprc": _accuracy(name, "exprc"), "libm": _accuracy(name, "libm"), "speed": _speed(name)}
 
 
-FLOAT64_FUNCTIONS = ("exp", "exp2", "log", "log2", "sin", "cos", "tan")
+FLOAT64_FUNCTIONS = ("exp", "exp2", "log", "log2", "sin", "cos", "tan", "pow")
 FLOAT64_SAMPLE = 20_000
 
 
@@ -95,9 +95,26 @@ def _float64_sample(name: str) -> np.ndarray:
     return float64_sample(name, FLOAT64_SAMPLE, seed=3)
 
 
+def _pow_error(mathlib: str) -> dict:
+    """pow on the generation step's pairs (library.pow_sample, another seed) against mpmath."""
+    import mpmath
+    from exprc.search.approx.library import _pow_reference, pow_sample
+    from exprc.ulp import summarize, ulp_errors_vs_mpmath
+    x, y = pow_sample(FLOAT64_SAMPLE, seed=3)
+    with np.errstate(all="ignore"):
+        got = exprc.compile("pow(x, y)", dtype="float64", variables=["x", "y"], mathlib=mathlib)(x, y)
+    with mpmath.workprec(400):
+        refs = [_pow_reference(a, b) for a, b in zip(x.tolist(), y.tolist())]
+    rep = summarize(*ulp_errors_vs_mpmath(got, refs, "float64"), x)
+    return {"max_ulp": rep.max_ulp, "worst_input": float(rep.worst_input), "nonfinite_failures": rep.nonfinite_failures,
+            "sampled": int(x.size)}
+
+
 def _float64_error(name: str, mathlib: str) -> dict:
     from exprc.exact import mp_apply
     from exprc.ulp import report_vs_mpmath
+    if name == "pow":
+        return _pow_error(mathlib)
     x = _float64_sample(name)
     y = exprc.compile(f"{name}(x)", dtype="float64", mathlib=mathlib)(x)
     op = ops.REGISTRY[name]
@@ -107,14 +124,18 @@ def _float64_error(name: str, mathlib: str) -> dict:
 
 
 def _float64_speed(name: str) -> dict:
-    lo, hi = DOMAINS.get(name, (-10, 10))
-    x = np.random.default_rng(0).uniform(lo, hi, N)
-    own = exprc.compile(f"{name}(x)", dtype="float64")
-    lib = exprc.compile(f"{name}(x)", dtype="float64", mathlib="libm")
-    ref = numpy_function(name)
-    out, out2 = np.empty_like(x), np.empty_like(x)
-    runs = {"exprc": lambda: own(x, out=out, threads=1), "libmvec": lambda: lib(x, out=out, threads=1),
-            "numpy": lambda: ref(x, out=out2)}
+    rng = np.random.default_rng(0)
+    if name == "pow":            # results in the normal range
+        xs, names, ref = [np.exp(rng.uniform(-20, 20, N)), rng.uniform(-30, 30, N)], ["x", "y"], np.power
+    else:
+        lo, hi = DOMAINS.get(name, (-10, 10))
+        xs, names, ref = [rng.uniform(lo, hi, N)], ["x"], numpy_function(name)
+    text = f"{name}({', '.join(names)})"
+    own = exprc.compile(text, dtype="float64", variables=names)
+    lib = exprc.compile(text, dtype="float64", variables=names, mathlib="libm")
+    out, out2 = np.empty_like(xs[0]), np.empty_like(xs[0])
+    runs = {"exprc": lambda: own(*xs, out=out, threads=1), "libmvec": lambda: lib(*xs, out=out, threads=1),
+            "numpy": lambda: ref(*xs, out=out2)}
     ms = interleaved_median_ms(runs, REPEAT)
     return {"exprc_ms": ms["exprc"], "libmvec_ms": ms["libmvec"], "numpy_ms": ms["numpy"]}
 

@@ -106,14 +106,14 @@ class Promoted:
 
 # Strict mode: exp, exp2, log and log2 are the correctly rounded designs the generation step
 # found and proved (exprc/mathlib/, search/approx/library.py); every other float32 library
-# function is promoted to float64. float64 exp, exp2, log, log2, sin, cos, tan are exprc's own
-# designs (within one ULP on sampled inputs; sin/cos/tan hand huge arguments to the scalar C
-# library). fastmath: sin and cos use the float32 code above instead
+# function is promoted to float64. float64 exp, exp2, log, log2, sin, cos, tan and pow are
+# exprc's own designs (within one ULP on sampled inputs; sin/cos/tan hand huge arguments, pow
+# its special cases and results outside the normal range, to the scalar C library). fastmath: sin and cos use the float32 code above instead
 # (1.49 ULP, proved over every float32 input; faster).
 IMPLEMENTATIONS: dict[tuple[str, str], object] = {(op.name, "float32"): Promoted(op.name)
                                                   for op in ops.library_functions()}
 for _dtype in ("float32", "float64"):
-    for _name in ("exp", "exp2", "log", "log2", "sin", "cos", "tan"):
+    for _name in ("exp", "exp2", "log", "log2", "sin", "cos", "tan", "pow"):
         _design = mathlib.design(_name, _dtype)
         if _design is not None:
             IMPLEMENTATIONS[(_name, _dtype)] = _design

@@ -22,8 +22,11 @@ def _c_library(name: str):
     import ctypes
     import ctypes.util
     f = getattr(ctypes.CDLL(ctypes.util.find_library("m")), name)
-    f.restype, f.argtypes = ctypes.c_double, [ctypes.c_double]
+    f.restype, f.argtypes = ctypes.c_double, [ctypes.c_double] * exprc.ops.REGISTRY[name].arity
     return np.vectorize(f, otypes=[np.float64])
+
+
+C_FALLBACK = {("sin", "float64"), ("cos", "float64"), ("tan", "float64"), ("pow", "float64")}
 
 
 def _inputs(op):
@@ -42,8 +45,8 @@ def test_compiled_implementation_equals_interpreted_ir(op, dtype):
     x = _inputs(op)
     cols = [x, np.random.default_rng(1).permutation(x)][:len(names)]
     functions = backend_functions(dtype, mathlib="libm")
-    if (op, dtype) in vecmath.LIBM_WHEN_FAST:     # float64 trig: huge arguments go to the scalar C
-        functions[op] = _c_library(op)              # library, per lane
+    if (op, dtype) in C_FALLBACK:        # float64 trig's huge arguments and pow's special cases go
+        functions[op] = _c_library(op)     # to the scalar C library, per lane
     with np.errstate(all="ignore"):
         want = oracle_with(prog, functions, *cols)[0]
         got = k(*cols)
@@ -148,3 +151,22 @@ def test_float64_trig_special_values():
             want = getattr(np, op)(x)
             assert same_bits(got[:2], want[:2]) and np.all(np.isnan(got[2:5]))
             assert np.allclose(got[5:], want[5:], rtol=3e-16, atol=0)
+
+
+def test_float64_pow_is_faithful_on_hard_pairs_and_c_on_special_ones():
+    """exprc's float64 pow (templates.pow64) within one ULP against mpmath on pairs with
+    |y log x| up to 800, x next to 1 with huge y, integer and half-integer y; and every special
+    case of C pow (zeros, infinities, NaN, negative x) exactly as the C library gives it."""
+    import mpmath
+    from exprc.search.approx.library import _pow_reference, pow_sample
+    from exprc.ulp import summarize, ulp_errors_vs_mpmath
+    x, y = pow_sample(8000, seed=5)
+    with np.errstate(all="ignore"):
+        got = exprc.compile("pow(x, y)", dtype="float64", variables=["x", "y"])(x, y)
+    with mpmath.workprec(300):
+        refs = [_pow_reference(a, b) for a, b in zip(x.tolist(), y.tolist())]
+    err, fail = ulp_errors_vs_mpmath(got, refs, "float64")
+    rep = summarize(err, fail, (x, y))
+    assert rep.max_ulp <= 1.0 and rep.nonfinite_failures == 0, rep
+    special = ~((x > 0) & np.isfinite(x) & np.isfinite(y))
+    assert same_bits(got[special], _c_library("pow")(x[special], y[special]))

@@ -55,9 +55,11 @@ class Design:
     exceptions: tuple = ()        # (input, correctly rounded output) float32 pairs
     extra: dict = field(default_factory=dict)
 
-    def build(self, x: ir.Node) -> ir.Node:
-        """The function of x (float32 or float64, as the template is), exceptions included."""
-        y = TEMPLATES[self.template](self, x)
+    def build(self, *args: ir.Node) -> ir.Node:
+        """The function of its arguments (float32 or float64, as the template is), exceptions
+        (of one-argument functions) included."""
+        y = TEMPLATES[self.template](self, *args)
+        x = args[0]
         for xin, yout in self.exceptions:
             y = ir.apply("eager_where", ir.apply("eq", x, ir.const(xin, x.dtype)), ir.const(yout, x.dtype), y)
         return y
@@ -144,27 +146,87 @@ def exp64_table(d: Design, x: ir.Node) -> ir.Node:
     """float64 b**x within one ULP: as exp_table, with 2**(j/N) as a double-double (hi, lo), the
     result T_hi + (T_lo + T_hi q) rounded once, and the scale 2**m applied in two halves so
     that results in the subnormal range round once and huge ones overflow cleanly."""
-    n = 1 << d.bits
-    k_ = d.constants
+    return _exp64(d.function, d.bits, d.poly, d.tables, d.constants, x)
+
+
+def _exp64(function: str, bits: int, poly, tables: dict, k_: dict, x: ir.Node, x_lo: ir.Node | None = None) -> ir.Node:
+    """exp64_table's program on x (plus x_lo, the low part of a double-double argument, for
+    base e: added to the reduced r, which it shifts by far less than r's range)."""
+    n = 1 << bits
     a = clamp(x, k_["lo"], k_["hi"])
     kd = _f("fma", a, k_["inv_step"], SHIFTER)
     k = _f("sub", kd, SHIFTER)
-    if d.function == "exp2":
+    if function == "exp2":
         r = _f("fma", k, _c(-Fraction(1, n)), a)
     else:
         r = _f("fma", _f("neg", k), k_["step_hi"], a)
-        r = _f("fma", _f("neg", k), k_["step_lo"], r)
+        r = _f("fma", _f("neg", k), k_["step_lo"], r if x_lo is None else _f("add", r, x_lo))
     ki = ir.apply("asint", kd)
     j = _i("iand", ki, n - 1)
-    hi, lo = ir.table(j, d.tables["hi"], F64), ir.table(j, d.tables["lo"], F64)
-    if d.function == "exp2":      # q = 2**r - 1 = r (ln2 + r P(r)), ln2 in two parts
-        q = _f("fma", r, k_["ln2_hi"], _f("mul", r, _f("fma", r, horner(d.poly, r), k_["ln2_lo"])))
+    hi, lo = ir.table(j, tables["hi"], F64), ir.table(j, tables["lo"], F64)
+    if function == "exp2":        # q = 2**r - 1 = r (ln2 + r P(r)), ln2 in two parts
+        q = _f("fma", r, k_["ln2_hi"], _f("mul", r, _f("fma", r, horner(poly, r), k_["ln2_lo"])))
     else:                         # q = e**r - 1 = r + r**2 P(r)
-        q = _f("fma", _f("mul", r, r), horner(d.poly, r), r)
+        q = _f("fma", _f("mul", r, r), horner(poly, r), r)
     v = _f("add", hi, _f("fma", hi, q, lo))
-    m = _i("shr", ki, d.bits)
+    m = _i("shr", ki, bits)
     m1 = _i("shr", m, 1)
     return _f("mul", _f("mul", v, _pow2(m1)), _pow2(ir.apply("isub", m, m1)))
+
+
+def _log64_reduce(x: ir.Node, bits: int, split) -> tuple[ir.Node, ir.Node, ir.Node]:
+    """x = 2**e * m (subnormals scaled by 2**64 first), m in [1, 2) or, for table index
+    j >= split, halved into [0.5, 1) with e raised (so results near 1 never cancel): (j, e as a
+    float, m)."""
+    tiny = ir.apply("lt", x, _c(2.0 ** -1022))
+    xs = ir.apply("eager_where", tiny, _f("mul", x, 2.0 ** 64), x)
+    ix = ir.apply("asint", xs)
+    mant = _i("iand", ix, (1 << 52) - 1)
+    j = _i("ushr", mant, 52 - bits)
+    big = ir.apply("ge", j, ir.const(split, "int64"))
+    e = _i("isub", _i("shr", ix, 52), 1023)
+    e = ir.apply("eager_where", big, _i("iadd", e, 1), e)
+    e = ir.apply("eager_where", tiny, _i("isub", e, 64), e)
+    expo = ir.apply("eager_where", big, ir.const(0x3FE << 52, "int64"), ir.const(0x3FF << 52, "int64"))
+    return j, ir.apply("tofloat", e), ir.apply("asfloat", ir.apply("ior", mant, expo))
+
+
+def pow64(d: Design, x: ir.Node, y: ir.Node) -> ir.Node:
+    """float64 x**y within one ULP where x > 0 and x, y are finite: exp(y log x) with log x a
+    double-double and the product kept as one (t_hi + t_lo), so that an error of 2**-66 in
+    log x, times |y log x| <= 745, stays a small part of an ULP of the result.
+
+    log x = e ln2 + log c_j + log1p(r + p_lo): log64_table's reduction, m c_j split exactly by
+    fma into p + p_lo so that r = p - 1 (Sterbenz) and p_lo are exact; log1p(r + p_lo) =
+    r - r**2/2 + r**3 Q(r) + p_lo (1 - r), r**2 split exactly, the exact terms (e ln2_hi +
+    hi_j, r, -r**2/2) summed by TwoSum. exp(t_hi + t_lo): exp64_table's program with t_lo added
+    to the reduced argument. Every other (x, y) (x <= 0 or NaN, x or y infinite: the special
+    cases of C pow) or whose result is outside the normal range (|y log x| > t_max) goes to
+    the scalar C library, per lane."""
+    k_, T = d.constants, d.tables
+    j, ef, m = _log64_reduce(x, d.bits, k_["split"])
+    c = ir.table(j, T["invc"], F64)
+    p = _f("mul", m, c)
+    p_lo = _f("fma", m, c, _f("neg", p))
+    r = _f("sub", p, 1)
+    s = _f("fma", ef, k_["ln2_hi"], ir.table(j, T["hi"], F64))           # exact (2**-42 grid)
+    small = _f("fma", ef, k_["ln2_lo"], ir.table(j, T["lo"], F64))
+    rr = _f("mul", r, r)
+    rr_lo = _f("fma", r, r, _f("neg", rr))
+    a_hi, a_lo = _two_sum(s, r)
+    b_hi, b_lo = _two_sum(a_hi, _f("mul", rr, -0.5))
+    cubic = _f("fma", _f("mul", rr, r), horner(d.poly, r), _f("mul", rr_lo, -0.5))
+    tail = _f("add", _f("add", a_lo, b_lo), _f("add", small, _f("add", cubic, _f("fma", p_lo, _f("neg", r), p_lo))))
+    l_hi, l_lo = _fast_two_sum(b_hi, tail)
+    t_hi = _f("mul", y, l_hi)
+    t_lo = _f("fma", y, l_lo, _f("fma", y, l_hi, _f("neg", t_hi)))
+    v = _exp64("exp", int(k_["exp_bits"]), T["exp_poly"], {"hi": T["exp_hi"], "lo": T["exp_lo"]},
+               {name[4:]: value for name, value in k_.items() if name.startswith("exp_")}, t_hi, t_lo)
+    not_finite = ir.apply("ne", _f("add", _f("sub", x, x), _f("sub", y, y)), _c(0))    # x or y inf or NaN
+    special = ir.apply("eager_where", ir.apply("gt", x, _c(0)), not_finite, ir.const(True, "bool"))
+    # and results outside the normal range (overflow, underflow, subnormal: y log x beyond +-708)
+    special = ir.apply("eager_where", special, special, ir.apply("gt", ir.apply("abs", t_hi), _c(k_["t_max"])))
+    return ir.apply("lazy_where", special, ir.apply("pow", x, y), v)
 
 
 def log64_table(d: Design, x: ir.Node) -> ir.Node:
@@ -172,19 +234,8 @@ def log64_table(d: Design, x: ir.Node) -> ir.Node:
     first), with r = m/c_j - 1 rounded once by fma, e log_b 2 + log_b c_j exact, and the sum
     (s + r) kept as a double-double (Fast2Sum) before the small terms are added."""
     k_ = d.constants
-    tiny = ir.apply("lt", x, _c(2.0 ** -1022))
-    xs = ir.apply("eager_where", tiny, _f("mul", x, 2.0 ** 64), x)
-    ix = ir.apply("asint", xs)
-    mant = _i("iand", ix, (1 << 52) - 1)
-    j = _i("ushr", mant, 52 - d.bits)
-    big = ir.apply("ge", j, ir.const(k_["split"], "int64"))
-    e = _i("isub", _i("shr", ix, 52), 1023)
-    e = ir.apply("eager_where", big, _i("iadd", e, 1), e)
-    e = ir.apply("eager_where", tiny, _i("isub", e, 64), e)
-    expo = ir.apply("eager_where", big, ir.const(0x3FE << 52, "int64"), ir.const(0x3FF << 52, "int64"))
-    m = ir.apply("asfloat", ir.apply("ior", mant, expo))
+    j, ef, m = _log64_reduce(x, d.bits, k_["split"])
     r = _f("fma", m, ir.table(j, d.tables["invc"], F64), -1)
-    ef = ir.apply("tofloat", e)
     hi_t, lo_t = ir.table(j, d.tables["hi"], F64), ir.table(j, d.tables["lo"], F64)
     if d.function == "log2":      # r/ln2 as a double-double (r * inv_hi exact error by fma)
         s = _f("add", ef, hi_t)
@@ -267,4 +318,4 @@ def trig64(d: Design, x: ir.Node) -> ir.Node:
 
 TEMPLATES: dict[str, Callable[[Design, ir.Node], ir.Node]] = {
     "exp_table": exp_table, "log_table": log_table, "exp64_table": exp64_table, "log64_table": log64_table,
-    "trig64": trig64}
+    "trig64": trig64, "pow64": pow64}

@@ -17,6 +17,7 @@ import math
 import time
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -28,7 +29,7 @@ from exprc.dtypes import FLOAT32, FLOAT64
 from exprc.mathlib import DATA_PATH, DATA_PATHS, design_from_json, design_to_json
 from exprc.mathlib.templates import Design
 from exprc.numbers import from_mpf, round_fraction
-from exprc.ulp import report_vs_mpmath
+from exprc.ulp import report_vs_mpmath, summarize, ulp_errors_vs_mpmath
 
 from .remez import max_error, minimax, round_coefficients
 from .verify import Verification, verify
@@ -266,8 +267,28 @@ def fit_trig64(function: str, bits: int = 0) -> Design:
                   extra={"poly_error": max(s_err, c_err)})
 
 
+def fit_pow64(function: str = "pow", bits: int = 4) -> Design:
+    """float64 pow (templates.pow64): log64's tables for `bits`, Q(r) = (log1p(r) - r + r**2/2)/r**3
+    on its range of r, and exp64's design with 16 entries."""
+    log = fit_log64("log", bits)
+    _, _, interval = log_tables(bits)
+    with mpmath.workprec(PREC):
+        def q(r):
+            if abs(r) < mpmath.mpf(2) ** -20:
+                return mpmath.fsum((-1) ** k * r ** k / (k + 3) for k in range(10))
+            return (mpmath.log1p(r) - r + r * r / 2) / r ** 3
+        # r**3 Q(r) is at most 2**-11.6 of log x (|r| <= 2**-5), so a relative error of 2**-53 in
+        # Q (1/3 rounded alone gives 2**-54) is 2**-64.6 of log x: 0.1 ULP of x**y at |y log x| = 745
+        coeffs, err = _fit(q, interval, {}, range(3, 14), scale=2.0 ** -5)
+    e = fit_exp64("exp", 4)
+    tables = {**log.tables, "exp_hi": e.tables["hi"], "exp_lo": e.tables["lo"], "exp_poly": e.poly}
+    consts = {**log.constants, "exp_bits": e.bits, **{f"exp_{k}": v for k, v in e.constants.items()},
+              "t_max": 708}          # beyond: over/underflow or subnormal results, the C library's
+    return Design("pow", "pow64", bits, tuple(coeffs), tables, consts, extra={"poly_error": err})
+
+
 FITS = {"exp_table": fit_exp, "log_table": fit_log, "exp64_table": fit_exp64, "log64_table": fit_log64,
-        "trig64": fit_trig64}
+        "trig64": fit_trig64, "pow64": fit_pow64}
 
 
 def correctly_rounded(function: str, x: float) -> float:
@@ -280,10 +301,11 @@ def correctly_rounded(function: str, x: float) -> float:
 FLOAT64_TEMPLATE = {"exp_table": "exp64_table", "log_table": "log64_table"}   # the float32 one's twin
 # float64 functions with no float32 design of their own: the template itself
 SPECS64 = {name: Spec(name, "trig64", _mp(name), f"{name}(x)", (0,)) for name in ("sin", "cos", "tan")}
+SPECS64["pow"] = Spec("pow", "pow64", lambda x, y: mpmath.power(x, y), "pow(x, y)", (3, 4, 5))
 
 
 def dtype_of(design: Design) -> str:
-    return "float64" if design.template in (*FLOAT64_TEMPLATE.values(), "trig64") else "float32"
+    return "float64" if design.template in (*FLOAT64_TEMPLATE.values(), "trig64", "pow64") else "float32"
 
 
 def _spec(function: str) -> Spec:
@@ -295,8 +317,12 @@ def _template64(function: str) -> str:
     return FLOAT64_TEMPLATE.get(spec.template, spec.template)
 
 
+def arguments(design: Design) -> list[str]:
+    return ["x", "y"] if design.function == "pow" else ["x"]
+
+
 def program(design: Design) -> ir.Node:
-    return design.build(ir.var("x", dtype_of(design)))
+    return design.build(*[ir.var(name, dtype_of(design)) for name in arguments(design)])
 
 
 def seconds_per_element(design: Design, n: int = 1 << 20, repeats: int = 7) -> float:
@@ -304,19 +330,21 @@ def seconds_per_element(design: Design, n: int = 1 << 20, repeats: int = 7) -> f
     the function is finite (so no shortcut path is timed)."""
     import exprc
     dtype = dtype_of(design)
-    k = exprc.compile(program(design), dtype=dtype, variables=["x"], mathlib="libm")
+    k = exprc.compile(program(design), dtype=dtype, variables=arguments(design), mathlib="libm")
     rng = np.random.default_rng(0)
     if design.template == "trig64":          # within the reduction's range (the fallback is the C library's)
-        x = rng.uniform(-100, 100, n)
+        xs = [rng.uniform(-100, 100, n)]
+    elif design.template == "pow64":         # results in the normal range (the fallback is the C library's)
+        xs = [np.exp(rng.uniform(-20, 20, n)), rng.uniform(-30, 30, n)]
     else:
-        x = (rng.uniform(-80, 80, n) if design.template.startswith("exp") else np.exp(rng.uniform(-80, 80, n)))
-    x = x.astype(dtype)
-    out = np.empty_like(x)
-    k(x, out=out, threads=1)
+        xs = [rng.uniform(-80, 80, n) if design.template.startswith("exp") else np.exp(rng.uniform(-80, 80, n))]
+    xs = [x.astype(dtype) for x in xs]
+    out = np.empty_like(xs[0])
+    k(*xs, out=out, threads=1)
     best = math.inf
     for _ in range(repeats):
         t0 = time.perf_counter()
-        k(x, out=out, threads=1)
+        k(*xs, out=out, threads=1)
         best = min(best, time.perf_counter() - t0)
     return best / n
 
@@ -355,15 +383,66 @@ def float64_sample(function: str, n: int = FLOAT64_SAMPLE, seed: int = 0) -> np.
     return np.concatenate(parts)
 
 
+def pow_sample(n: int = FLOAT64_SAMPLE, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) pairs where pow goes wrong: x log-uniform over the finite range with y making
+    |y log x| up to 800 (over- and underflow, subnormal results), x near 1 with large y, small
+    integer and half-integer y, and the special cases (x <= 0, zeros, infinities, NaN)."""
+    rng = np.random.default_rng(seed)
+    q = n // 4
+    x1 = 2.0 ** rng.uniform(-1074, 1024, q)
+    y1 = rng.uniform(-800, 800, q) / np.log(x1)
+    x2 = 1 + rng.uniform(-1, 1, q) * 2.0 ** -rng.integers(1, 52, q)
+    y2 = rng.uniform(-1, 1, q) * 2.0 ** rng.uniform(0, 60, q)
+    x3 = 2.0 ** rng.uniform(-20, 20, q)
+    y3 = rng.integers(-40, 40, q) / rng.choice([1, 2], q)
+    specials = np.array([0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5, np.inf, -np.inf, np.nan, 5e-324, 1e308])
+    x4, y4 = (a.reshape(-1) for a in np.meshgrid(specials, np.array([0.0, -0.0, 1.0, -1.0, 2.0, -3.0, 0.5, -0.5,
+                                                                     np.inf, -np.inf, np.nan, 1e300])))
+    return np.concatenate([x1, x2, x3, x4]), np.concatenate([y1, y2, y3, y4])
+
+
 def sampled_error(design: Design, n: int = FLOAT64_SAMPLE) -> dict:
     """float64 designs, which no one can prove over 2**64 inputs: the max ULP error against
-    300-bit mpmath on float64_sample (MEASURING.md's ULP, subnormal spacing below 2**-1022)."""
+    300-bit mpmath on float64_sample (pow: pow_sample) (MEASURING.md's ULP, subnormal spacing
+    below 2**-1022)."""
     import exprc
-    x = float64_sample(design.function, n)
-    y = exprc.compile(program(design), dtype="float64", variables=["x"], mathlib="libm")(x)
-    rep = report_vs_mpmath(_spec(design.function).mp, x, y, "float64")
+    if design.function == "pow":
+        x, y_arg = pow_sample(n)
+        y = exprc.compile(program(design), dtype="float64", variables=["x", "y"], mathlib="libm")(x, y_arg)
+        with mpmath.workprec(300):
+            refs = [_pow_reference(a, b) for a, b in zip(x.tolist(), y_arg.tolist())]
+        err, fail = ulp_errors_vs_mpmath(y, refs, "float64")
+        rep = summarize(err, fail, x)
+    else:
+        x = float64_sample(design.function, n)
+        y = exprc.compile(program(design), dtype="float64", variables=["x"], mathlib="libm")(x)
+        rep = report_vs_mpmath(_spec(design.function).mp, x, y, "float64")
     return {"max_ulp": rep.max_ulp, "worst_input": float(rep.worst_input), "nonfinite_failures": rep.nonfinite_failures,
             "sampled": int(x.size), "exhaustive": False, "date": time.strftime("%Y-%m-%d")}
+
+
+@lru_cache(maxsize=None)
+def _c_pow():
+    """The C library's pow (numpy's power differs from C at some special values: (-inf)**0.5)."""
+    import ctypes
+    import ctypes.util
+    f = ctypes.CDLL(ctypes.util.find_library("m")).pow
+    f.restype, f.argtypes = ctypes.c_double, [ctypes.c_double, ctypes.c_double]
+    return f
+
+
+def _pow_reference(x: float, y: float):
+    """C pow's value for (x, y) as an mpf (its special cases: pow(x, 0) = 1 even for NaN x,
+    pow(1, y) = 1, negative x only with integer y; None where C gives NaN)."""
+    if y == 0 or x == 1:
+        return mpmath.mpf(1)
+    if math.isnan(x) or math.isnan(y):
+        return None
+    if math.isinf(x) or math.isinf(y) or x == 0:
+        return mpmath.mpf(_c_pow()(x, y))      # C's exact special values (0, -0, inf, -inf, 1)
+    if x < 0 and y != int(y):
+        return None
+    return mpmath.power(mpmath.mpf(x), mpmath.mpf(y))
 
 
 def with_exceptions(design: Design, inputs) -> Design:
