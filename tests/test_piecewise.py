@@ -214,6 +214,13 @@ def test_cli(tmp_path):
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
 
 
+def test_cli_time_limit_leaves_proofs_unfinished_and_says_so(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "exprc.cli", "approx", "tanh", "--interval", "0", "8", "--piecewise",
+                        "--degree", "3", "--knots", "uniform-x", "--time", "0.01", "-o", str(tmp_path / "r"), "--quiet"],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 1 and "did not finish within --time" in p.stdout, p.stdout + p.stderr
+
+
 def test_search_entry_point_takes_piecewise():
     from exprc.search import approximate
     r = approximate("tanh", (0, 0.5), piecewise=True, degree=4, max_ulp=1.0)

@@ -40,8 +40,10 @@ def register(sub) -> None:
     p.add_argument("--dtype", default="f32", choices=["f32", "float32", "f64", "float64"],
                    help="float32 (proofs exhaustive); float64 only with --piecewise (checked on a sample)")
     p.add_argument("--max-ops", type=int, default=10)
-    p.add_argument("--time", type=float, default=600.0, help="time limit in seconds for the whole run (baselines, search, refinement, proofs); "
-                        "a proof that cannot finish in it leaves its point marked sampled")
+    p.add_argument("--time", type=float, default=None,
+                   help="time limit in seconds for the whole run (baselines, search, refinement, proofs; default 600); "
+                        "a proof that cannot finish in it leaves its point marked sampled. With --piecewise: none unless "
+                        "given, and a proof that cannot finish in it leaves that method unproven")
     p.add_argument("--prove-all", action="store_true",
                    help="finish every proof, even past --time (each is about 1 s per 1e9 inputs)")
     p.add_argument("--seed", type=int, default=0)
@@ -100,6 +102,7 @@ def cmd_approx(args) -> int:
         raise ExprcError("give --interval A B, or --whole for a whole function")
     if args.max_ops < 1:
         raise ExprcError("--max-ops must be at least 1")
+    args.time = 600.0 if args.time is None else args.time
     progress, finish = _progress(args.quiet, args.time)
     try:
         result = approximate(args.function, tuple(args.interval) if args.interval else None,
@@ -130,11 +133,14 @@ def cmd_piecewise(args) -> int:
     say = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     result = approximate_piecewise(args.function, tuple(args.interval), max_ulp=args.max_ulp, degree=args.degree,
                                    methods=methods, seed=args.seed, out_dir=args.output, log=say,
-                                   symmetry=not args.no_symmetry, dtype=args.dtype)
+                                   symmetry=not args.no_symmetry, dtype=args.dtype, time_limit=args.time)
     print(methods_table(result))
     best = result.best()
     if best is None:
-        print(f"no knot method reached {args.max_ulp:g} ULP at degree {args.degree}: try a higher --degree")
+        if any(m.proof is None for m in result.methods):
+            print(f"the proofs did not finish within --time {args.time:g} s: give more time (or none)")
+        else:
+            print(f"no knot method reached {args.max_ulp:g} ULP at degree {args.degree}: try a higher --degree")
         return 1
     how = "proven over" if best.proof.exhaustive else "on a sample of"
     print(f"best: {best.method}, {best.knots.count} pieces, max {best.proof.max_ulp:.4g} ULP {how} "
