@@ -301,6 +301,18 @@ def test_float64_results_are_checked_on_a_sample_and_labelled(tmp_path):
     assert "sampled" in (tmp_path / "report.md").read_text()
 
 
+def test_float64_bits_layout_from_zero_keeps_its_cells_for_the_top_binades():
+    """From +0 a float64 bits layout counts cells from b 2**-64: everything below shares cell 0
+    (where the function is its constant or linear term), not ~1,000 binades of their own."""
+    from exprc.search.approx.piecewise.layout import FLOOR_BINADES
+    lay = Layout.uniform_bits(0, 9, 44, "float64")
+    assert lay.origin == 9 * 2.0 ** -FLOOR_BINADES and lay.cells < 2 ** 12
+    x = np.array([0.0, 5e-324, 1e-300, lay.origin / 2, lay.origin, 1.0, 9.0])
+    c = lay.cell(x)
+    assert list(c[:4]) == [0, 0, 0, 0] and np.all(np.diff(c) >= 0) and c[-1] == lay.cells - 1
+    assert Layout.uniform_bits(0, 9, 20).origin is None                # float32 layouts are as before
+
+
 def test_float64_interval_across_zero_without_symmetry():
     """exp on [-2, 2]: keys of both signs (the bisection's int64 range), no fold."""
     r = approximate_piecewise("exp(x)", (-2, 2), degree=8, dtype="float64", methods=["uniform x"],

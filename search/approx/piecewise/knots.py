@@ -187,7 +187,8 @@ def uniform_x(fitter: PieceFitter, max_cells: int = MAX_CELLS, start: int = 1) -
 
 def _bits_shifts(fitter: PieceFitter, max_cells: int, max_shift: int | None = None):
     """Shifts from the coarsest (one or two cells, or max_shift) to the finest allowed."""
-    ka, kb = (int(k) for k in key_of(np.asarray([fitter.a, fitter.b], dtype=fitter.dtype), fitter.dtype))
+    finest = Layout.uniform_bits(fitter.a, fitter.b, 0, fitter.dtype)
+    ka, kb = finest.origin_key, finest.key_range[1]
     shift = min(width(fitter.dtype) - 1, max(1, int(kb - ka).bit_length()))   # shift counts are taken mod the width
     if max_shift is not None:
         shift = min(shift, max_shift)

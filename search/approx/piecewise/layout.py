@@ -25,6 +25,7 @@ from exprc import ir
 F32 = "float32"
 INT_OF = {"float32": "int32", "float64": "int64"}                 # the integer type of a float's bits
 _BITS = {"float32": (np.int32, np.uint32, 32), "float64": (np.int64, np.uint64, 64)}
+FLOOR_BINADES = 64           # float64 bits layouts: binades below b that get cells of their own
 
 
 def width(dtype: str) -> int:
@@ -66,6 +67,7 @@ class Layout:
     scale: float = 0.0     # kind x: the multiplier, a number of the dtype
     shift: int = 0         # kind bits: key bits dropped
     dtype: str = F32
+    origin: float | None = None   # kind bits: where cell 0 starts its own cells (None: at a)
 
     @staticmethod
     def uniform_x(a: float, b: float, cells: int, dtype: str = F32) -> "Layout":
@@ -74,9 +76,22 @@ class Layout:
 
     @staticmethod
     def uniform_bits(a: float, b: float, shift: int, dtype: str = F32) -> "Layout":
+        """Cells of 2**shift keys. A float64 interval from 0 (or from below b 2**-FLOOR_BINADES)
+        starts its cells at that floor: below it, one cell, where a function is its constant or
+        linear term to float64 precision (otherwise the ~1,000 binades down to 5e-324 would
+        take nearly every cell)."""
         a, b = (float(np.asarray(v, dtype=dtype)) for v in (a, b))
-        ka, kb = (int(key_of(np.asarray([v], dtype=dtype), dtype)[0]) for v in (a, b))
-        return Layout("bits", a, b, (kb >> shift) - (ka >> shift) + 1, shift=shift, dtype=dtype)
+        origin = None
+        if dtype == "float64" and a >= 0 and b > 0 and a < b * 2.0 ** -FLOOR_BINADES:
+            origin = b * 2.0 ** -FLOOR_BINADES
+        ka, kb = (int(key_of(np.asarray([v], dtype=dtype), dtype)[0]) for v in (a if origin is None else origin, b))
+        return Layout("bits", a, b, (kb >> shift) - (ka >> shift) + 1, shift=shift, dtype=dtype, origin=origin)
+
+    @property
+    def origin_key(self) -> int:
+        """The key cell indices count from (bits)."""
+        start = self.a if self.origin is None else self.origin
+        return int(key_of(np.asarray([start], dtype=self.dtype), self.dtype)[0])
 
     @property
     def from_plus_zero(self) -> bool:
@@ -100,9 +115,8 @@ class Layout:
             # (toint saturates at the integer type's range; clamped to the cells, +-2**31 is the same)
             c = np.clip(c, -2.0 ** 31, 2.0 ** 31 - 1).astype(np.int64)
         else:
-            ka = self.key_range[0]
             key = x.view(_BITS[self.dtype][0]).astype(np.int64) if self.from_plus_zero else key_of(x, self.dtype)
-            c = (key >> self.shift) - (ka >> self.shift)
+            c = (key >> self.shift) - (self.origin_key >> self.shift)
         return np.clip(c, 0, self.cells - 1)
 
     def program(self, x: ir.Node) -> ir.Node:
@@ -111,10 +125,9 @@ class Layout:
         if self.kind == "x":
             d = ir.apply("sub", x, ir.const(self.a, self.dtype))
             return ir.apply("toint", ir.apply("mul", d, ir.const(self.scale, self.dtype)))
-        ka = self.key_range[0]
         key = ir.apply("asint", x) if self.from_plus_zero else _key_program(x, self.dtype)
         key = ir.apply("shr", key, ir.const(self.shift, i))
-        return ir.apply("isub", key, ir.const(ka >> self.shift, i))
+        return ir.apply("isub", key, ir.const(self.origin_key >> self.shift, i))
 
     def first_keys(self, starts: np.ndarray) -> np.ndarray:
         """For each cell index in starts, the key of the first input of [a, b] whose cell
