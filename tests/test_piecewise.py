@@ -305,7 +305,7 @@ def test_float64_bits_layout_from_zero_keeps_its_cells_for_the_top_binades():
     """From +0 a float64 bits layout counts cells from b 2**-64: everything below shares cell 0
     (where the function is its constant or linear term), not ~1,000 binades of their own."""
     from exprc.search.approx.piecewise.layout import FLOOR_BINADES
-    lay = Layout.uniform_bits(0, 9, 44, "float64")
+    lay = Layout.uniform_bits(0, 9, 48, "float64")
     assert lay.origin == 9 * 2.0 ** -FLOOR_BINADES and lay.cells < 2 ** 12
     x = np.array([0.0, 5e-324, 1e-300, lay.origin / 2, lay.origin, 1.0, 9.0])
     c = lay.cell(x)
