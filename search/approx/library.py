@@ -305,7 +305,8 @@ SPECS64["pow"] = Spec("pow", "pow64", lambda x, y: mpmath.power(x, y), "pow(x, y
 
 
 def dtype_of(design: Design) -> str:
-    return "float64" if design.template in (*FLOAT64_TEMPLATE.values(), "trig64", "pow64") else "float32"
+    float64 = {*FLOAT64_TEMPLATE.values(), *(s.template for s in SPECS64.values())}
+    return "float64" if design.template in float64 else "float32"
 
 
 def _spec(function: str) -> Spec:
@@ -318,7 +319,8 @@ def _template64(function: str) -> str:
 
 
 def arguments(design: Design) -> list[str]:
-    return ["x", "y"] if design.function == "pow" else ["x"]
+    from exprc import ops
+    return ["x", "y"][:ops.REGISTRY[design.function].arity]
 
 
 def program(design: Design) -> ir.Node:
@@ -408,27 +410,38 @@ def sampled_error(design: Design, n: int = FLOAT64_SAMPLE) -> dict:
     import exprc
     if design.function == "pow":
         x, y_arg = pow_sample(n)
-        y = exprc.compile(program(design), dtype="float64", variables=["x", "y"], mathlib="libm")(x, y_arg)
-        with mpmath.workprec(300):
-            refs = [_pow_reference(a, b) for a, b in zip(x.tolist(), y_arg.tolist())]
-        err, fail = ulp_errors_vs_mpmath(y, refs, "float64")
-        rep = summarize(err, fail, x)
+        with np.errstate(all="ignore"):
+            y = exprc.compile(program(design), dtype="float64", variables=arguments(design), mathlib="libm")(x, y_arg)
+        rep = pow_report(x, y_arg, y)
+        worst = rep.worst_input[0]               # the x of the worst pair
     else:
         x = float64_sample(design.function, n)
         y = exprc.compile(program(design), dtype="float64", variables=["x"], mathlib="libm")(x)
         rep = report_vs_mpmath(_spec(design.function).mp, x, y, "float64")
-    return {"max_ulp": rep.max_ulp, "worst_input": float(rep.worst_input), "nonfinite_failures": rep.nonfinite_failures,
+        worst = rep.worst_input
+    return {"max_ulp": rep.max_ulp, "worst_input": float(worst), "nonfinite_failures": rep.nonfinite_failures,
             "sampled": int(x.size), "exhaustive": False, "date": time.strftime("%Y-%m-%d")}
 
 
 @lru_cache(maxsize=None)
-def _c_pow():
-    """The C library's pow (numpy's power differs from C at some special values: (-inf)**0.5)."""
+def c_library(name: str):
+    """The C library's float64 function `name` (a registry op) on Python floats: what the LLVM
+    backend calls in a lazy_where's fallback lanes (numpy's own functions differ from C's at some
+    inputs: its power at (-inf)**0.5, its tan near 2**60)."""
     import ctypes
     import ctypes.util
-    f = ctypes.CDLL(ctypes.util.find_library("m")).pow
-    f.restype, f.argtypes = ctypes.c_double, [ctypes.c_double, ctypes.c_double]
+    from exprc import ops
+    f = getattr(ctypes.CDLL(ctypes.util.find_library("m")), name)
+    f.restype, f.argtypes = ctypes.c_double, [ctypes.c_double] * ops.REGISTRY[name].arity
     return f
+
+
+def pow_report(x: np.ndarray, y: np.ndarray, got: np.ndarray, prec: int = 300):
+    """The ULP report (exprc.ulp) of pow results got at the pairs (x, y) against C pow's value
+    (_pow_reference) at prec bits."""
+    with mpmath.workprec(prec):
+        refs = [_pow_reference(a, b) for a, b in zip(x.tolist(), y.tolist())]
+    return summarize(*ulp_errors_vs_mpmath(got, refs, "float64"), (x, y))
 
 
 def _pow_reference(x: float, y: float):
@@ -439,7 +452,7 @@ def _pow_reference(x: float, y: float):
     if math.isnan(x) or math.isnan(y):
         return None
     if math.isinf(x) or math.isinf(y) or x == 0:
-        return mpmath.mpf(_c_pow()(x, y))      # C's exact special values (0, -0, inf, -inf, 1)
+        return mpmath.mpf(c_library("pow")(x, y))      # C's exact special values (0, -0, inf, -inf, 1)
     if x < 0 and y != int(y):
         return None
     return mpmath.power(mpmath.mpf(x), mpmath.mpf(y))

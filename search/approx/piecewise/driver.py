@@ -128,11 +128,12 @@ def timing_inputs(interval: tuple[float, float], n: int = 1 << 20, dtype: str = 
     return np.random.default_rng(0).uniform(interval[0], interval[1], n).astype(dtype)
 
 
-def check(node: ir.Node, k: Knots, reference: ir.Node, interval, deadline: float | None,
+def check(node: ir.Node, dtype: str, pieces, reference: ir.Node, interval, deadline: float | None,
           seed: int = 0) -> Verification | None:
-    """float32: the exhaustive proof over every input of interval; float64: the sampled check."""
-    if k.layout.dtype == "float64":
-        return fit64.sampled_proof(node, reference, interval, k.pieces, seed)
+    """float32: the exhaustive proof over every input of interval; float64: the sampled check
+    (its sample includes the ends of pieces)."""
+    if dtype == "float64":
+        return fit64.sampled_proof(node, reference, interval, pieces, seed)
     return verify(node, reference, interval=interval, deadline=deadline)
 
 
@@ -143,7 +144,7 @@ def _prove(fitter: PieceFitter, k: Knots, fold: Fold, reference: ir.Node, interv
     node = fold.build(k)
     proof = None
     for _ in range(PROOF_ROUNDS):
-        proof = check(node, k, reference, interval, deadline, fitter.seed)
+        proof = check(node, k.layout.dtype, k.pieces, reference, interval, deadline, fitter.seed)
         if proof is None:
             return k, node, None
         ok = proof.max_ulp <= fitter.target and proof.nonfinite_failures == 0
@@ -169,8 +170,8 @@ def approximate_piecewise(expression: str, interval: tuple[float, float], max_ul
     """Piecewise approximations of expression (exprc text in x, or a function name) on
     interval, within max_ulp ULPs on every input of it in dtype, one polynomial of the given
     degree per piece, by each knot method (all of knots.METHODS unless named; for float64 all but
-    uniform bits). float32 proofs are
-    exhaustive, float64 checks sampled (fit64.py); time_limit (seconds) makes proofs that cannot finish in it come back unproven.
+    uniform bits). float32 proofs are exhaustive, float64 checks sampled (fit64.py); time_limit
+    (seconds) makes proofs that cannot finish in it come back unproven.
     symmetry: an even or odd function on an interval around 0 gets pieces for |x| only
     (symmetry.py)."""
     import exprc
@@ -215,10 +216,7 @@ def approximate_piecewise(expression: str, interval: tuple[float, float], max_ul
             how = "proven" if proof.exhaustive else "sampled"
             log(f"  {name}: {k.count} pieces, {how} max {proof.max_ulp:.3f} ULP over {proof.count:,} inputs")
         results.append(r)
-    if dtype == "float64":
-        original_proof = fit64.sampled_proof(reference, reference, interval, [], seed)
-    else:
-        original_proof = verify(ir.retype(reference, "float32"), reference, interval=interval, deadline=deadline)
+    original_proof = check(ir.retype(reference, dtype), dtype, [], reference, interval, deadline, seed)
     original_ns = None
     if measure_speed:
         kernels = {m.method: exprc.compile(m.program, dtype=dtype, variables=["x"]) for m in results}

@@ -23,6 +23,7 @@ driver's check is a larger sample of the whole interval against mpmath (sampled_
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -83,32 +84,26 @@ def ulp_error64(y: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(e), e, np.inf)
 
 
-_KERNELS: dict[int, object] = {}
-
-
+@lru_cache(maxsize=None)
 def kernel(degree: int):
     """The float64 op sequence of a piece (program.build's, with every constant an input):
     t = x - x0; Horner in fma; fma(t, B, w); w + H; times S."""
-    k = _KERNELS.get(degree)
-    if k is None:
-        import exprc
-        v = {n: ir.var(n, F64) for n in ["x", "x0", "B", "H", "S"] + [f"c{i}" for i in range(degree + 1)]}
-        t = ir.apply("sub", v["x"], v["x0"])
-        acc = v[f"c{degree}"]
-        for i in range(degree - 1, -1, -1):
-            acc = ir.apply("fma", acc, t, v[f"c{i}"])
-        acc = ir.apply("add", ir.apply("fma", t, v["B"], acc), v["H"])
-        node = ir.apply("mul", acc, v["S"])
-        k = _KERNELS[degree] = exprc.compile(node, dtype=F64, variables=list(v))
-    return k
+    import exprc
+    v = {n: ir.var(n, F64) for n in ["x", "x0", "B", "H", "S"] + [f"c{i}" for i in range(degree + 1)]}
+    t = ir.apply("sub", v["x"], v["x0"])
+    acc = v[f"c{degree}"]
+    for i in range(degree - 1, -1, -1):
+        acc = ir.apply("fma", acc, t, v[f"c{i}"])
+    acc = ir.apply("add", ir.apply("fma", t, v["B"], acc), v["H"])
+    return exprc.compile(ir.apply("mul", acc, v["S"]), dtype=F64, variables=list(v))
 
 
 def evaluate64(coeffs, x0: float, x: np.ndarray, scale: int = 0) -> np.ndarray:
-    """The piece's float64 program on x, by the compiled kernel (coeffs: c0..c_d, B, H)."""
+    """The piece's float64 program on x, by the compiled kernel (coeffs: c0..c_d, B, H; the
+    scalars broadcast)."""
     d = len(coeffs) - 3
-    full = lambda c: np.full(x.shape, c, dtype=np.float64)   # noqa: E731
-    args = {"x": x, "x0": full(x0), "B": full(coeffs[-2]), "H": full(coeffs[-1]), "S": full(2.0 ** -scale)}
-    args.update({f"c{i}": full(coeffs[i]) for i in range(d + 1)})
+    args = {"x": x, "x0": x0, "B": coeffs[-2], "H": coeffs[-1], "S": 2.0 ** -scale}
+    args.update({f"c{i}": coeffs[i] for i in range(d + 1)})
     return np.asarray(kernel(d)(**args), dtype=np.float64)
 
 
